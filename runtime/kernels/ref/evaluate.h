@@ -1,0 +1,23 @@
+// Runs one op on concrete tensors: infers output types from the inputs, then calls the
+// reference kernel. Used by the reference interpreter and by constant folding.
+#pragma once
+
+#include <vector>
+
+#include "runtime/kernels/ref/kernel.h"
+
+namespace kiln {
+
+struct OpCall {
+  OpKind op;
+  int opset = 0;
+  const Attributes* attrs = nullptr;
+  std::string node_name;
+  std::vector<const Tensor*> inputs;  // nullptr = absent optional
+  size_t num_outputs = 1;
+};
+
+// Returns one tensor per output; an output the kernel skipped is left undefined.
+std::vector<Tensor> evaluate_op(const OpCall& call);
+
+}  // namespace kiln
