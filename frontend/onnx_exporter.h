@@ -1,0 +1,21 @@
+// Graph -> ONNX ModelProto: constants become initializers, types become value_info.
+// Used by kiln-train to hand a trained model to ONNX Runtime and back to kilnc.
+#pragma once
+
+#include <filesystem>
+
+#include "ir/graph.h"
+
+namespace onnx {
+class ModelProto;
+}
+
+namespace kiln::frontend {
+
+void export_model(const Graph& g, onnx::ModelProto* out);
+// Writes atomically: a temporary file renamed over `path`, so a failure never leaves half a model.
+void save_onnx(const Graph& g, const std::filesystem::path& path);
+// The IR version ONNX pairs with a default-domain opset.
+int64_t ir_version_for_opset(int opset);
+
+}  // namespace kiln::frontend

@@ -1,0 +1,36 @@
+// kilnc: Kiln's compiler driver. `kilnc inspect`, `kilnc run`.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "ir/error.h"
+#include "tools/kilnc/commands.h"
+
+namespace {
+const char* kUsage =
+    "usage: kilnc <command> [options]\n"
+    "  inspect MODEL.onnx                      inputs, outputs, ops, parameters, MACs\n"
+    "  run MODEL.onnx --input FILE|NAME=FILE... --output-dir DIR [--backend ref]\n";
+}
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string cmd = argv[1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  try {
+    if (cmd == "inspect") return kiln::tools::kilnc_inspect(args);
+    if (cmd == "run") return kiln::tools::kilnc_run(args);
+    std::fprintf(stderr, "kilnc: unknown command '%s'\n%s", cmd.c_str(), kUsage);
+    return 2;
+  } catch (const kiln::Error& e) {
+    std::fprintf(stderr, "kilnc %s: error: %s\n", cmd.c_str(), e.what());
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "kilnc %s: error: out of memory\n", cmd.c_str());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "kilnc %s: error: %s\n", cmd.c_str(), e.what());
+  }
+  return 1;
+}

@@ -1,0 +1,55 @@
+// kilnc run: load an ONNX model, run it with a backend, write outputs as .npy.
+#include <cstdio>
+#include <filesystem>
+
+#include "codegen/ref/interpreter.h"
+#include "frontend/onnx_loader.h"
+#include "runtime/io/npy.h"
+#include "tools/common/input_files.h"
+#include "tools/kilnc/commands.h"
+
+namespace kiln::tools {
+
+namespace fs = std::filesystem;
+
+int kilnc_run(const std::vector<std::string>& args) {
+  std::string model, output_dir, backend = "ref";
+  std::vector<std::string> inputs;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&]() -> const std::string& {
+      if (i + 1 >= args.size()) fail("flag ", a, " needs a value");
+      return args[++i];
+    };
+    if (a == "--input") inputs.push_back(value());
+    else if (a == "--output-dir") output_dir = value();
+    else if (a == "--backend") backend = value();
+    else if (!a.empty() && a[0] == '-') fail("unknown flag '", a, "'");
+    else if (model.empty()) model = a;
+    else fail("unexpected argument '", a, "'");
+  }
+  if (model.empty()) fail("usage: kilnc run MODEL.onnx --input FILE... --output-dir DIR");
+  if (output_dir.empty()) fail("--output-dir is required");
+  if (backend != "ref") fail("unknown backend '", backend, "' (available: ref)");
+
+  frontend::LoadedModel lm = frontend::load_onnx(model);
+  const Graph& g = *lm.graph;
+  std::vector<std::string> names;
+  for (const Value* v : g.inputs) names.push_back(v->name());
+  std::map<std::string, Tensor> feeds = bind_inputs(inputs, names, /*allow_pb=*/true);
+  Interpreter interp(g);
+  std::map<std::string, Tensor> outs = interp.run(feeds);
+
+  std::error_code ec;
+  fs::create_directories(output_dir, ec);
+  if (ec) fail("cannot create output folder '", output_dir, "': ", ec.message());
+  for (const Value* v : g.outputs) {
+    const fs::path p = fs::path(output_dir) / output_file_name(v->name());
+    write_npy(p, outs.at(v->name()));
+    std::printf("%s: %s -> %s\n", v->name().c_str(), outs.at(v->name()).describe().c_str(),
+                p.string().c_str());
+  }
+  return 0;
+}
+
+}  // namespace kiln::tools
