@@ -1,6 +1,7 @@
 #include "ir/graph.h"
 
 #include <algorithm>
+#include <queue>
 #include <unordered_set>
 
 namespace kiln {
@@ -125,20 +126,20 @@ void Graph::topo_sort() {
       if (v && v->producer_) ++count;
     pending[n] = count;
   }
-  std::vector<Node*> ready;
+  // Min-heap on the original position keeps the existing order where it is already valid.
+  auto later = [&](Node* a, Node* b) { return position[a] > position[b]; };
+  std::priority_queue<Node*, std::vector<Node*>, decltype(later)> ready(later);
   for (auto& n : nodes_)
-    if (pending[n.get()] == 0) ready.push_back(n.get());
+    if (pending[n.get()] == 0) ready.push(n.get());
   std::vector<Node*> order;
   while (!ready.empty()) {
-    auto it = std::min_element(ready.begin(), ready.end(),
-                               [&](Node* a, Node* b) { return position[a] < position[b]; });
-    Node* n = *it;
-    ready.erase(it);
+    Node* n = ready.top();
+    ready.pop();
     order.push_back(n);
     for (Value* out : n->outputs_) {
       if (!out) continue;
       for (const Use& u : out->uses_) {
-        if (--pending[u.node] == 0) ready.push_back(u.node);
+        if (--pending[u.node] == 0) ready.push(u.node);
       }
     }
   }

@@ -1,7 +1,5 @@
 // Shape inference for the convolution family: Conv, ConvTranspose, ConvInteger, QLinearConv,
 // and Col2Im (the adjoint of im2col, which shares the window arithmetic).
-#include <algorithm>
-
 #include "ir/infer/conv_shape.h"
 #include "ir/infer_util.h"
 
@@ -9,12 +7,12 @@ namespace kiln {
 
 namespace {
 
-bool is_float_dtype(DType t) { return is_float(t); }
 bool is_quant8(DType t) { return t == DType::I8 || t == DType::U8; }
 
 void require_float(const InferContext& ctx, size_t i) {
-  if (!is_float_dtype(ctx.dtype(i))) {
-    ctx.fail("input ", i, " has dtype ", dtype_name(ctx.dtype(i)), ", expected f32, f64, f16 or bf16");
+  if (!is_float(ctx.dtype(i))) {
+    ctx.fail("input ", i, " has dtype ", dtype_name(ctx.dtype(i)),
+             ", expected f32, f64, f16 or bf16");
   }
 }
 
@@ -32,7 +30,8 @@ void require_same(const InferContext& ctx, size_t a, size_t b) {
 }
 
 // A scalar, or a 1-D tensor of `count` elements (per output channel) when count is known.
-void require_scalar_or_vector(const InferContext& ctx, size_t i, const Dim& count, const char* what) {
+void require_scalar_or_vector(const InferContext& ctx, size_t i, const Dim& count,
+                              const char* what) {
   const Shape& s = ctx.shape(i);
   if (!s.rank_known) return;
   if (s.rank() > 1) ctx.fail(what, " (input ", i, ") must be a scalar or 1-D, got ", s.to_string());
@@ -102,7 +101,8 @@ void infer_QLinearConv(InferContext& ctx) {
   require_scalar_or_vector(ctx, 6, Dim::of(1), "y_scale");
   require_scalar_or_vector(ctx, 7, Dim::of(1), "y_zero_point");
   if (ctx.has_input(8)) {
-    if (ctx.dtype(8) != DType::I32) ctx.fail("bias (input 8) must be i32, got ", dtype_name(ctx.dtype(8)));
+    if (ctx.dtype(8) != DType::I32)
+      ctx.fail("bias (input 8) must be i32, got ", dtype_name(ctx.dtype(8)));
     check_bias(ctx, 8, m);
   }
   ctx.output(0).dtype = ctx.dtype(7);
@@ -113,7 +113,8 @@ void infer_ConvTranspose(InferContext& ctx) {
   require_float(ctx, 0);
   require_same(ctx, 0, 1);
   if (ctx.has_input(2)) require_same(ctx, 0, 2);
-  const ConvTransposeShape cs = conv_transpose_shape(ctx.attr(), ctx.shape(0), ctx.shape(1), ctx.where());
+  const ConvTransposeShape cs =
+      conv_transpose_shape(ctx.attr(), ctx.shape(0), ctx.shape(1), ctx.where());
   check_bias(ctx, 2, out_channels(cs.out));
   ctx.output(0).dtype = ctx.dtype(0);
   ctx.output(0).shape = cs.out;
@@ -124,12 +125,14 @@ void infer_Col2Im(InferContext& ctx) {
   const DType t = ctx.dtype(0);
   if (t == DType::String) ctx.fail("input 0 has dtype string, which is not supported");
   for (size_t i : {1, 2}) {
-    if (ctx.dtype(i) != DType::I64) ctx.fail("input ", i, " must be i64, got ", dtype_name(ctx.dtype(i)));
+    if (ctx.dtype(i) != DType::I64)
+      ctx.fail("input ", i, " must be i64, got ", dtype_name(ctx.dtype(i)));
     const Shape& s = ctx.shape(i);
     if (s.rank_known && s.rank() != 1) ctx.fail("input ", i, " must be 1-D, got ", s.to_string());
   }
   const Shape& x = ctx.shape(0);
-  if (x.rank_known && x.rank() != 3) ctx.fail("input must be 3-D [N, C*prod(block), L], got ", x.to_string());
+  if (x.rank_known && x.rank() != 3)
+    ctx.fail("input must be 3-D [N, C*prod(block), L], got ", x.to_string());
   ctx.output(0).dtype = t;
 
   const auto image = const_ints(ctx, 1);
@@ -166,7 +169,8 @@ void infer_Col2Im(InferContext& ctx) {
     }
     if (x.rank_known && x.dims[1].is_static()) {
       if (x.dims[1].value % prod != 0) {
-        ctx.fail("input's dimension 1 (", x.dims[1].value, ") is not divisible by the block size ", prod);
+        ctx.fail("input's dimension 1 (", x.dims[1].value, ") is not divisible by the block size ",
+                 prod);
       }
       out.dims[1] = Dim::of(x.dims[1].value / prod);
     }
@@ -178,8 +182,8 @@ void infer_Col2Im(InferContext& ctx) {
         if (__builtin_mul_overflow(blocks, count, &blocks)) ctx.fail("too many blocks");
       }
       if (x.rank_known && x.dims[2].is_static() && x.dims[2].value != blocks) {
-        ctx.fail("input has ", x.dims[2].value, " blocks (dimension 2) but image_shape and block_shape give ",
-                 blocks);
+        ctx.fail("input has ", x.dims[2].value,
+                 " blocks (dimension 2) but image_shape and block_shape give ", blocks);
       }
     }
   }

@@ -33,7 +33,8 @@ std::optional<std::vector<int64_t>> kernel_of(const Attributes& attrs, const Sha
                                               const std::string& where) {
   std::vector<int64_t> k = attrs.get_ints("kernel_shape");
   if (!k.empty()) {
-    if (k.size() != n) fail(where, "kernel_shape ", list(k), " has ", k.size(), " values, expected ", n);
+    if (k.size() != n)
+      fail(where, "kernel_shape ", list(k), " has ", k.size(), " values, expected ", n);
     if (w.rank_known) {
       for (size_t i = 0; i < n; ++i) {
         const Dim& d = w.dims[i + 2];
@@ -54,7 +55,8 @@ std::optional<std::vector<int64_t>> kernel_of(const Attributes& attrs, const Sha
 
 int64_t read_group(const Attributes& attrs, const std::string& where) {
   const int64_t group = attrs.get_int("group", 1);
-  if (group < 1) fail(where, "group ", group, " must be >= 1");
+  // A group never exceeds the channel count; the bound keeps channel arithmetic overflow-free.
+  if (group < 1 || group > (int64_t{1} << 31)) fail(where, "group ", group, " is out of range");
   return group;
 }
 
@@ -81,7 +83,8 @@ ConvShape conv_shape(const Attributes& attrs, const Shape& x, const Shape& w,
   if (m.is_static() && m.value % r.group != 0) {
     fail(where, "W's output channels ", m.value, " are not divisible by group ", r.group);
   }
-  if (c.is_static() && wc.is_static() && c.value != wc.value * r.group) {
+  if (c.is_static() && wc.is_static() &&
+      (wc.value > (int64_t{1} << 31) || c.value != wc.value * r.group)) {
     fail(where, "X has ", c.value, " channels but W ", w.to_string(), " with group ", r.group,
          " expects ", wc.value * r.group);
   }
@@ -90,8 +93,8 @@ ConvShape conv_shape(const Attributes& attrs, const Shape& x, const Shape& w,
   r.out.dims[0] = dim_or_unknown(x, 0);
   r.out.dims[1] = m;
   for (size_t i = 0; i < ns; ++i) {
-    r.out.dims[i + 2] = r.window ? window_out_dim(*r.window, i, dim_or_unknown(x, i + 2), where)
-                                 : Dim::unknown();
+    r.out.dims[i + 2] =
+        r.window ? window_out_dim(*r.window, i, dim_or_unknown(x, i + 2), where) : Dim::unknown();
   }
   return r;
 }
@@ -117,15 +120,18 @@ ConvTransposeShape conv_transpose_shape(const Attributes& attrs, const Shape& x,
   std::vector<int64_t> out_pad = attrs.get_ints("output_padding");
   if (out_pad.empty()) out_pad.assign(ns, 0);
   if (out_pad.size() != ns) {
-    fail(where, "output_padding ", list(out_pad), " has ", out_pad.size(), " values, expected ", ns);
+    fail(where, "output_padding ", list(out_pad), " has ", out_pad.size(), " values, expected ",
+         ns);
   }
   for (int64_t p : out_pad) {
-    if (p < 0 || p > (int64_t{1} << 31)) fail(where, "output_padding ", list(out_pad), " is out of range");
+    if (p < 0 || p > (int64_t{1} << 31))
+      fail(where, "output_padding ", list(out_pad), " is out of range");
   }
   std::vector<int64_t> out_shape = attrs.get_ints("output_shape");
   if (out_shape.size() == ns + 2) out_shape.erase(out_shape.begin(), out_shape.begin() + 2);
   if (!out_shape.empty() && out_shape.size() != ns) {
-    fail(where, "output_shape ", list(out_shape), " has ", out_shape.size(), " values, expected ", ns);
+    fail(where, "output_shape ", list(out_shape), " has ", out_shape.size(), " values, expected ",
+         ns);
   }
   for (int64_t d : out_shape) {
     if (d < 0) fail(where, "output_shape ", list(out_shape), " has a negative size");
@@ -134,7 +140,10 @@ ConvTransposeShape conv_transpose_shape(const Attributes& attrs, const Shape& x,
 
   r.out = Shape::of_rank(ns + 2);
   r.out.dims[0] = dim_or_unknown(x, 0);
-  r.out.dims[1] = dim_mul(dim_or_unknown(w, 1), Dim::of(r.group));
+  const Dim& mg = dim_or_unknown(w, 1);
+  if (mg.is_static() && mg.value > (int64_t{1} << 31))
+    fail(where, "W ", w.to_string(), " is too large");
+  r.out.dims[1] = dim_mul(mg, Dim::of(r.group));
   bool all_static = r.window.has_value();
   for (size_t i = 0; i < ns; ++i) {
     const Dim& in = dim_or_unknown(x, i + 2);

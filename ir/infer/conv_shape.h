@@ -12,7 +12,7 @@
 namespace kiln {
 
 struct ConvShape {
-  Shape out;                    // [N, M, spatial...] (unknown rank if X's and W's are)
+  Shape out;                     // [N, M, spatial...] (unknown rank if X's and W's are)
   std::optional<Window> window;  // when the kernel shape is known
   int64_t group = 1;
 };

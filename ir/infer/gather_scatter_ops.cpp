@@ -32,8 +32,7 @@ void infer_Gather(InferContext& ctx) {
   }
   const int64_t r = static_cast<int64_t>(data.rank());
   ctx.check(r >= 1, "data must have rank >= 1");
-  const size_t axis =
-      static_cast<size_t>(normalize_axis(ctx, ctx.attr().get_int("axis", 0), r));
+  const size_t axis = static_cast<size_t>(normalize_axis(ctx, ctx.attr().get_int("axis", 0), r));
   const Dim& ad = data.dims[axis];
   if (const Tensor* iv = ctx.value(1); iv && ad.is_static()) {
     for (int64_t i = 0; i < iv->numel(); ++i) {
@@ -106,12 +105,12 @@ static void check_reduction(const InferContext& ctx) {
 
 void infer_ScatterElements(InferContext& ctx) {
   require_index_dtype(ctx, 1, "indices");
-  ctx.check(ctx.dtype(2) == ctx.dtype(0), "updates are ", dtype_name(ctx.dtype(2)),
-            " but data is ", dtype_name(ctx.dtype(0)));
+  ctx.check(ctx.dtype(2) == ctx.dtype(0), "updates are ", dtype_name(ctx.dtype(2)), " but data is ",
+            dtype_name(ctx.dtype(0)));
   if (ctx.op == OpKind::ScatterElements) check_reduction(ctx);
   const Shape &data = ctx.shape(0), &idx = ctx.shape(1), &upd = ctx.shape(2);
-  ctx.check(!idx.rank_known || !upd.rank_known || idx.rank() == upd.rank(),
-            "indices ", idx.to_string(), " and updates ", upd.to_string(), " differ in rank");
+  ctx.check(!idx.rank_known || !upd.rank_known || idx.rank() == upd.rank(), "indices ",
+            idx.to_string(), " and updates ", upd.to_string(), " differ in rank");
   if (idx.is_static() && upd.is_static()) {
     ctx.check(idx == upd, "indices ", idx.to_string(), " and updates ", upd.to_string(),
               " must have the same shape");
@@ -130,8 +129,8 @@ void infer_Scatter(InferContext& ctx) { infer_ScatterElements(ctx); }
 
 void infer_ScatterND(InferContext& ctx) {
   ctx.check(ctx.dtype(1) == DType::I64, "indices must be i64, got ", dtype_name(ctx.dtype(1)));
-  ctx.check(ctx.dtype(2) == ctx.dtype(0), "updates are ", dtype_name(ctx.dtype(2)),
-            " but data is ", dtype_name(ctx.dtype(0)));
+  ctx.check(ctx.dtype(2) == ctx.dtype(0), "updates are ", dtype_name(ctx.dtype(2)), " but data is ",
+            dtype_name(ctx.dtype(0)));
   check_reduction(ctx);
   const Shape &data = ctx.shape(0), &idx = ctx.shape(1), &upd = ctx.shape(2);
   if (data.rank_known && idx.rank_known && upd.rank_known) {
@@ -148,8 +147,8 @@ void infer_ScatterND(InferContext& ctx) {
         const Dim& u = upd.dims[static_cast<size_t>(i)];
         const Dim& e = i < q - 1 ? idx.dims[static_cast<size_t>(i)]
                                  : data.dims[static_cast<size_t>(k + i - (q - 1))];
-        ctx.check(!u.is_static() || !e.is_static() || u.value == e.value, "updates dimension ",
-                  i, " is ", u.value, ", expected ", e.value);
+        ctx.check(!u.is_static() || !e.is_static() || u.value == e.value, "updates dimension ", i,
+                  " is ", u.value, ", expected ", e.value);
       }
     }
   }
@@ -163,8 +162,8 @@ void infer_OneHot(InferContext& ctx) {
     ctx.check(is_int(t) || is_float(t), "input ", i, " must be numeric, got ", dtype_name(t));
   }
   const Shape& vals = ctx.shape(2);
-  ctx.check(!vals.rank_known || (vals.rank() == 1 && (!vals.dims[0].is_static() ||
-                                                       vals.dims[0].value == 2)),
+  ctx.check(!vals.rank_known ||
+                (vals.rank() == 1 && (!vals.dims[0].is_static() || vals.dims[0].value == 2)),
             "values must be [off, on] (2 elements), got ", vals.to_string());
   ctx.output(0).dtype = ctx.dtype(2);
   Dim depth = Dim::unknown();
@@ -196,11 +195,9 @@ void infer_NonZero(InferContext& ctx) {
 }
 
 void infer_Compress(InferContext& ctx) {
-  ctx.check(ctx.dtype(1) == DType::Bool, "condition must be bool, got ",
-            dtype_name(ctx.dtype(1)));
+  ctx.check(ctx.dtype(1) == DType::Bool, "condition must be bool, got ", dtype_name(ctx.dtype(1)));
   const Shape& cond = ctx.shape(1);
-  ctx.check(!cond.rank_known || cond.rank() == 1, "condition must be 1-D, got ",
-            cond.to_string());
+  ctx.check(!cond.rank_known || cond.rank() == 1, "condition must be 1-D, got ", cond.to_string());
   ctx.output(0).dtype = ctx.dtype(0);
   Dim kept = Dim::unknown();
   if (const Tensor* c = ctx.value(1)) {
@@ -241,8 +238,7 @@ void infer_Unique(InferContext& ctx) {
     if (in.rank_known) {
       const int64_t r = static_cast<int64_t>(in.rank());
       ctx.check(r >= 1, "input must have rank >= 1 when axis is given");
-      const size_t axis =
-          static_cast<size_t>(normalize_axis(ctx, ctx.attr().get_int("axis"), r));
+      const size_t axis = static_cast<size_t>(normalize_axis(ctx, ctx.attr().get_int("axis"), r));
       y = in;
       y.dims[axis] = Dim::unknown();
       inverse.dims[0] = in.dims[axis];
@@ -251,7 +247,7 @@ void infer_Unique(InferContext& ctx) {
     }
   } else if (in.rank_known) {
     Dim n = Dim::of(1);
-    for (const Dim& d : in.dims) n = dim_mul(n, d);
+    for (const Dim& d : in.dims) n = dim_mul_checked(ctx, n, d);
     inverse.dims[0] = n;
   }
   ctx.output(0).shape = y;

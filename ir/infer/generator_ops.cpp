@@ -34,8 +34,7 @@ void infer_ConstantOfShape(InferContext& ctx) {
   DType dt = DType::F32;
   if (const Attribute* v = ctx.attr().find("value")) {
     ctx.check(v->kind == Attribute::Kind::Tensor, "attribute 'value' must be a tensor");
-    ctx.check(v->t.numel() == 1, "attribute 'value' must hold one element, got ",
-              v->t.describe());
+    ctx.check(v->t.numel() == 1, "attribute 'value' must hold one element, got ", v->t.describe());
     dt = v->t.dtype();
   }
   ctx.output(0).dtype = dt;
@@ -78,15 +77,15 @@ static int64_t range_count(const InferContext& ctx, const Tensor& s, const Tenso
 
 void infer_Range(InferContext& ctx) {
   const DType dt = ctx.dtype(0);
-  ctx.check(dt == DType::F32 || dt == DType::F64 || dt == DType::I16 || dt == DType::I32 ||
-                dt == DType::I64,
-            "dtype ", dtype_name(dt), " is not allowed (f32, f64, i16, i32, i64)");
+  // f16 and bf16 arrived in opset 27; accepting them earlier is harmless.
+  ctx.check(is_float(dt) || dt == DType::I16 || dt == DType::I32 || dt == DType::I64, "dtype ",
+            dtype_name(dt), " is not allowed (f16, bf16, f32, f64, i16, i32, i64)");
   for (size_t i = 0; i < 3; ++i) {
     ctx.check(ctx.dtype(i) == dt, "inputs must share one dtype; input ", i, " is ",
               dtype_name(ctx.dtype(i)));
     const Shape& s = ctx.shape(i);
-    ctx.check(!s.rank_known || s.rank() == 0 || (s.rank() == 1 && s.dims[0].value == 1),
-              "input ", i, " must be a scalar, got ", s.to_string());
+    ctx.check(!s.rank_known || s.rank() == 0 || (s.rank() == 1 && s.dims[0].value == 1), "input ",
+              i, " must be a scalar, got ", s.to_string());
   }
   ctx.output(0).dtype = dt;
   if (ctx.value(0) && ctx.value(1) && ctx.value(2)) {
@@ -128,8 +127,8 @@ void infer_EyeLike(InferContext& ctx) {
   DType dt = ctx.dtype(0);
   if (ctx.attr().has("dtype")) {
     const int64_t code = ctx.attr().get_int("dtype");
-    ctx.check(code >= 0 && code <= 64 && dtype_is_valid(static_cast<int32_t>(code)),
-              "dtype ", code, " is not a supported data type");
+    ctx.check(code >= 0 && code <= 64 && dtype_is_valid(static_cast<int32_t>(code)), "dtype ", code,
+              " is not a supported data type");
     dt = static_cast<DType>(code);
   }
   ctx.check(dt != DType::String && ctx.dtype(0) != DType::String, "strings are not allowed");

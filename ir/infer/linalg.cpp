@@ -15,7 +15,8 @@ bool is_one_of(DType t, std::initializer_list<DType> allowed) {
 void require_dtype(const InferContext& ctx, size_t i, std::initializer_list<DType> allowed,
                    const char* what) {
   const DType t = ctx.dtype(i);
-  if (!is_one_of(t, allowed)) ctx.fail("input ", i, " has dtype ", dtype_name(t), ", expected ", what);
+  if (!is_one_of(t, allowed))
+    ctx.fail("input ", i, " has dtype ", dtype_name(t), ", expected ", what);
 }
 
 void require_same_dtype(const InferContext& ctx, size_t a, size_t b) {
@@ -141,7 +142,8 @@ void infer_Gemm(InferContext& ctx) {
         Dim& od = out.dims[2 - c.rank() + i];
         if (!cd.is_static() || cd.value == 1) continue;
         if (od.is_static() && od.value != cd.value) {
-          ctx.fail("C ", c.to_string(), " does not broadcast to the product's shape ", out.to_string());
+          ctx.fail("C ", c.to_string(), " does not broadcast to the product's shape ",
+                   out.to_string());
         }
         od = cd;
       }
@@ -191,7 +193,8 @@ void infer_Einsum(InferContext& ctx) {
     }
   }
   Shape out = Shape::of_rank(eq.output.size());
-  for (size_t i = 0; i < eq.output.size(); ++i) out.dims[i] = size[static_cast<size_t>(eq.output[i])];
+  for (size_t i = 0; i < eq.output.size(); ++i)
+    out.dims[i] = size[static_cast<size_t>(eq.output[i])];
   ctx.output(0).dtype = t;
   ctx.output(0).shape = out;
 }

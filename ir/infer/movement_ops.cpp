@@ -41,8 +41,8 @@ void infer_Transpose(InferContext& ctx) {
   Shape out = Shape::of_rank(r);
   for (size_t i = 0; i < r; ++i) {
     const int64_t p = perm[i];
-    ctx.check(p >= 0 && p < static_cast<int64_t>(r) && !seen[static_cast<size_t>(p)],
-              "perm entry ", p, " is out of range or repeated");
+    ctx.check(p >= 0 && p < static_cast<int64_t>(r) && !seen[static_cast<size_t>(p)], "perm entry ",
+              p, " is out of range or repeated");
     seen[static_cast<size_t>(p)] = true;
     out.dims[i] = in.dims[static_cast<size_t>(p)];
   }
@@ -86,7 +86,7 @@ void infer_Concat(InferContext& ctx) {
     }
     for (size_t d = 0; d < s.rank(); ++d) {
       if (d == axis) {
-        out.dims[d] = dim_add(out.dims[d], s.dims[d]);
+        out.dims[d] = dim_add_checked(ctx, out.dims[d], s.dims[d]);
       } else {
         out.dims[d] = merge_dim(ctx, out.dims[d], s.dims[d], d);
       }
@@ -107,8 +107,7 @@ void infer_Split(InferContext& ctx) {
     for (size_t i = 0; i < n; ++i) ctx.output(i).shape = Shape::unknown_rank();
     return;
   }
-  const size_t axis =
-      static_cast<size_t>(norm_axis(a, axis_attr, static_cast<int64_t>(in.rank())));
+  const size_t axis = static_cast<size_t>(norm_axis(a, axis_attr, static_cast<int64_t>(in.rank())));
   const Dim& d = in.dims[axis];
   auto sizes = split_sizes(a, d.is_static() ? d.value : -1, n);
   for (size_t i = 0; i < n; ++i) {
@@ -192,8 +191,8 @@ void infer_Pad(InferContext& ctx) {
                 " on axis ", i, " of size ", d.value, " give an invalid size");
       // Non-constant modes read from the data that remains after cropping.
       const int64_t kept = d.value - std::max<int64_t>(-b, 0) - std::max<int64_t>(-e, 0);
-      ctx.check(mode == PadMode::Constant || (b <= 0 && e <= 0) || kept > 0,
-                "cannot pad axis ", i, " in this mode: no data left to copy from");
+      ctx.check(mode == PadMode::Constant || (b <= 0 && e <= 0) || kept > 0, "cannot pad axis ", i,
+                " in this mode: no data left to copy from");
       out.dims[u] = Dim::of(static_cast<int64_t>(n));
     }
   }
@@ -224,9 +223,11 @@ static void infer_depth_space(InferContext& ctx, bool to_space) {
                 b * b);
       out.dims[1] = Dim::of(c.value / (b * b));
     }
-    for (size_t i = 2; i < 4; ++i) out.dims[i] = dim_mul(in.dims[i], Dim::of(b));
+    for (size_t i = 2; i < 4; ++i) {
+      out.dims[i] = dim_mul_checked(ctx, in.dims[i], Dim::of(b));
+    }
   } else {
-    out.dims[1] = dim_mul(c, Dim::of(b * b));
+    out.dims[1] = dim_mul_checked(ctx, c, Dim::of(b * b));
     for (size_t i = 2; i < 4; ++i) {
       if (!in.dims[i].is_static()) continue;
       ctx.check(in.dims[i].value % b == 0, "spatial size ", in.dims[i].value,
@@ -251,8 +252,8 @@ void infer_Trilu(InferContext& ctx) {
 void infer_ReverseSequence(InferContext& ctx) {
   const int64_t batch = ctx.attr().get_int("batch_axis", 1);
   const int64_t time = ctx.attr().get_int("time_axis", 0);
-  ctx.check((batch == 0 || batch == 1) && (time == 0 || time == 1) && batch != time,
-            "batch_axis ", batch, " and time_axis ", time, " must be 0 and 1 in some order");
+  ctx.check((batch == 0 || batch == 1) && (time == 0 || time == 1) && batch != time, "batch_axis ",
+            batch, " and time_axis ", time, " must be 0 and 1 in some order");
   const Shape& in = ctx.shape(0);
   ctx.check(!in.rank_known || in.rank() >= 2, "input must have rank >= 2, got ", in.to_string());
   ctx.check(ctx.dtype(1) == DType::I64, "sequence_lens must be i64, got ",

@@ -7,10 +7,10 @@ namespace kiln {
 namespace {
 
 // ONNX TensorProto codes of low-precision types Kiln does not hold (float8, int4, ...).
-bool is_exotic_quant_code(int64_t code) { return code == 17 || code == 18 || code == 19 ||
-                                                 code == 20 || code == 21 || code == 22 ||
-                                                 code == 23 || code == 24 || code == 25 ||
-                                                 code == 26; }
+bool is_exotic_quant_code(int64_t code) {
+  return code == 17 || code == 18 || code == 19 || code == 20 || code == 21 || code == 22 ||
+         code == 23 || code == 24 || code == 25 || code == 26;
+}
 
 bool is_int_quant(DType t, int opset) {
   if (t == DType::I8 || t == DType::U8) return true;
@@ -28,7 +28,8 @@ DType output_dtype_attr(const InferContext& ctx, int since) {
   const int64_t code = ctx.attr().get_int("output_dtype");
   if (code == 0) return DType::Undefined;
   if (is_exotic_quant_code(code)) {
-    fail_unsupported(ctx.where(), "output_dtype ", code, " (float8/int4/int2/float4) is not supported");
+    fail_unsupported(ctx.where(), "output_dtype ", code,
+                     " (float8/int4/int2/float4) is not supported");
   }
   if (code < 0 || code > 64 || !dtype_is_valid(static_cast<int32_t>(code))) {
     ctx.fail("output_dtype ", code, " is not a valid dtype");
@@ -47,7 +48,8 @@ void infer_QuantizeLinear(InferContext& ctx) {
   const DType x = ctx.dtype(0);
   const bool x_ok = x == DType::F32 || x == DType::I32 ||
                     (ctx.opset >= 19 && (x == DType::F16 || x == DType::BF16));
-  if (!x_ok) ctx.fail("x has dtype ", dtype_name(x), ", expected f32 or i32 (f16/bf16 from opset 19)");
+  if (!x_ok)
+    ctx.fail("x has dtype ", dtype_name(x), ", expected f32 or i32 (f16/bf16 from opset 19)");
   const DType s = ctx.dtype(1);
   if (!is_scale_dtype(s, ctx.opset) && !(ctx.opset >= 23 && s == DType::I32)) {
     ctx.fail("y_scale has dtype ", dtype_name(s), ", expected f32 (f16/bf16 from opset 19)");
@@ -62,7 +64,8 @@ void infer_QuantizeLinear(InferContext& ctx) {
   if (ctx.has_input(2)) {
     const DType zp = ctx.dtype(2);
     if (out != DType::Undefined && out != zp) {
-      ctx.fail("output_dtype ", dtype_name(out), " differs from y_zero_point's dtype ", dtype_name(zp));
+      ctx.fail("output_dtype ", dtype_name(out), " differs from y_zero_point's dtype ",
+               dtype_name(zp));
     }
     out = zp;
   }
@@ -89,14 +92,16 @@ void infer_DequantizeLinear(InferContext& ctx) {
   }
   DType out = output_dtype_attr(ctx, 23);
   if (out == DType::Undefined) out = s;
-  if (!is_scale_dtype(out, 19)) ctx.fail("output_dtype ", dtype_name(out), " must be f32, f16 or bf16");
+  if (!is_scale_dtype(out, 19))
+    ctx.fail("output_dtype ", dtype_name(out), " must be f32, f16 or bf16");
   check_granularity(ctx);
   ctx.output(0).dtype = out;
   ctx.output(0).shape = ctx.shape(0);
 }
 
 void infer_DynamicQuantizeLinear(InferContext& ctx) {
-  if (ctx.dtype(0) != DType::F32) ctx.fail("x has dtype ", dtype_name(ctx.dtype(0)), ", expected f32");
+  if (ctx.dtype(0) != DType::F32)
+    ctx.fail("x has dtype ", dtype_name(ctx.dtype(0)), ", expected f32");
   ctx.output(0).dtype = DType::U8;
   ctx.output(0).shape = ctx.shape(0);
   if (ctx.num_outputs() > 1) ctx.output(1) = ValueType::of(DType::F32, {});

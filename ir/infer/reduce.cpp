@@ -57,6 +57,9 @@ void infer_reduce(InferContext& ctx) {
   }
   ctx.output(0).dtype = dt;
   const bool has_axes = ctx.has_input(1);
+  if (has_axes && !is_int(ctx.dtype(1))) {
+    ctx.fail("axes input must be int64, got ", dtype_name(ctx.dtype(1)));
+  }
   if (has_axes && ctx.input(1).shape.rank_known && ctx.input(1).shape.rank() > 1) {
     ctx.fail("axes input must be 1-D, got shape ", ctx.input(1).shape.to_string());
   }

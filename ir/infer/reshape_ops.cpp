@@ -56,6 +56,13 @@ Dim solve_minus_one(const InferContext& ctx, const Shape& in, const std::vector<
   return Dim::unknown();
 }
 
+// Length of a 1-D axes input whose values are unknown, or -1.
+int64_t axes_count(const InferContext& ctx) {
+  if (!ctx.has_input(1)) return -1;
+  const Shape& s = ctx.shape(1);
+  return s.rank_known && s.rank() == 1 && s.dims[0].is_static() ? s.dims[0].value : -1;
+}
+
 }  // namespace
 
 void infer_Reshape(InferContext& ctx) {
@@ -68,10 +75,9 @@ void infer_Reshape(InferContext& ctx) {
   auto target = a.ints(1, "shape");
   if (!target) {
     const Shape& ts = ctx.shape(1);
-    ctx.output(0).shape =
-        ts.rank_known && ts.rank() == 1 && ts.dims[0].is_static()
-            ? Shape::of_rank(static_cast<size_t>(ts.dims[0].value))
-            : Shape::unknown_rank();
+    ctx.output(0).shape = ts.rank_known && ts.rank() == 1 && ts.dims[0].is_static()
+                              ? Shape::of_rank(static_cast<size_t>(ts.dims[0].value))
+                              : Shape::unknown_rank();
     return;
   }
   Shape out = Shape::of_rank(target->size());
@@ -119,13 +125,12 @@ void infer_Flatten(InferContext& ctx) {
     return;
   }
   const int64_t r = static_cast<int64_t>(in.rank());
-  ctx.check(axis_attr >= -r && axis_attr <= r, "axis ", axis_attr, " is out of range for rank ",
-            r);
+  ctx.check(axis_attr >= -r && axis_attr <= r, "axis ", axis_attr, " is out of range for rank ", r);
   const int64_t axis = axis_attr < 0 ? axis_attr + r : axis_attr;
   Dim outer = Dim::of(1), inner = Dim::of(1);
   for (int64_t i = 0; i < r; ++i) {
     Dim& acc = i < axis ? outer : inner;
-    acc = dim_mul(acc, in.dims[static_cast<size_t>(i)]);
+    acc = dim_mul_checked(ctx, acc, in.dims[static_cast<size_t>(i)]);
   }
   Shape out = Shape::of_rank(2);
   out.dims = {outer, inner};
@@ -139,7 +144,10 @@ void infer_Squeeze(InferContext& ctx) {
   bool given = false;
   auto axes = squeeze_axes(a, &given);
   if (!axes || !in.rank_known) {
-    ctx.output(0).shape = Shape::unknown_rank();
+    const int64_t k = axes ? static_cast<int64_t>(axes->size()) : axes_count(ctx);
+    ctx.output(0).shape = in.rank_known && k >= 0 && k <= static_cast<int64_t>(in.rank())
+                              ? Shape::of_rank(in.rank() - static_cast<size_t>(k))
+                              : Shape::unknown_rank();
     return;
   }
   const int64_t r = static_cast<int64_t>(in.rank());
@@ -175,7 +183,10 @@ void infer_Unsqueeze(InferContext& ctx) {
   auto axes = squeeze_axes(a, &given);
   ctx.check(given, "the axes are required");
   if (!in.rank_known || !axes) {
-    ctx.output(0).shape = Shape::unknown_rank();
+    const int64_t k = axes ? static_cast<int64_t>(axes->size()) : axes_count(ctx);
+    ctx.output(0).shape = in.rank_known && k >= 0
+                              ? Shape::of_rank(in.rank() + static_cast<size_t>(k))
+                              : Shape::unknown_rank();
     return;
   }
   const int64_t r = static_cast<int64_t>(in.rank() + axes->size());
@@ -224,8 +235,7 @@ void infer_Tile(InferContext& ctx) {
   const Shape& in = ctx.shape(0);
   auto reps = a.ints(1, "repeats");
   if (!in.rank_known) {
-    ctx.output(0).shape =
-        reps ? Shape::of_rank(reps->size()) : Shape::unknown_rank();
+    ctx.output(0).shape = reps ? Shape::of_rank(reps->size()) : Shape::unknown_rank();
     return;
   }
   if (reps) {
@@ -237,8 +247,9 @@ void infer_Tile(InferContext& ctx) {
     if (!reps) continue;
     const int64_t r = (*reps)[i];
     ctx.check(r >= 0, "repeat ", r, " for axis ", i, " is negative");
-    out.dims[i] = in.dims[i].is_static() || r == 0 ? Dim::of(r == 0 ? 0 : mul_checked(ctx, in.dims[i].value, r))
-                                         : dim_mul(in.dims[i], Dim::of(r));
+    out.dims[i] = in.dims[i].is_static() || r == 0
+                      ? Dim::of(r == 0 ? 0 : mul_checked(ctx, in.dims[i].value, r))
+                      : dim_mul_checked(ctx, in.dims[i], Dim::of(r));
   }
   ctx.output(0).shape = out;
 }

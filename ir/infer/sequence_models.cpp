@@ -203,4 +203,63 @@ void infer_RotaryEmbedding(InferContext& ctx) {
   same_as_input(ctx, 0);
 }
 
+// ---- RNN, GRU, LSTM: Y (seq, dirs, batch, hidden), Y_h / Y_c (dirs, batch, hidden); layout=1
+// puts batch first: X (batch, seq, in), Y (batch, seq, dirs, hidden), Y_h (batch, dirs, hidden).
+
+namespace {
+
+void infer_recurrent(InferContext& ctx, int64_t gates) {
+  const Attributes& a = ctx.attr();
+  require_float_input(ctx, 0, "X");
+  const DType t = ctx.dtype(0);
+  for (size_t i : {size_t{1}, size_t{2}, size_t{3}, size_t{5}, size_t{6}, size_t{7}}) {
+    if (ctx.has_input(i) && ctx.dtype(i) != t) {
+      ctx.fail("input ", i, " must have X's dtype ", dtype_name(t), ", got ", dtype_name(ctx.dtype(i)));
+    }
+  }
+  if (ctx.has_input(4)) ctx.check(ctx.dtype(4) == DType::I32, "sequence_lens must be int32");
+  const std::string dir = a.get_string("direction", "forward");
+  ctx.check(dir == "forward" || dir == "reverse" || dir == "bidirectional", "direction '", dir,
+            "' is not one of forward, reverse, bidirectional");
+  const int64_t dirs = dir == "bidirectional" ? 2 : 1;
+  const int64_t layout = ctx.opset >= 14 ? a.get_int("layout", 0) : 0;
+  ctx.check(layout == 0 || layout == 1, "layout must be 0 or 1, got ", layout);
+  if (a.has("clip")) ctx.check(a.get_float("clip", 0) > 0, "clip must be positive");
+  require_rank(ctx, 0, 3, 3, "X");
+  require_rank(ctx, 1, 3, 3, "W");
+  require_rank(ctx, 2, 3, 3, "R");
+  const Shape &x = ctx.shape(0), &w = ctx.shape(1), &r = ctx.shape(2);
+  Dim hidden = a.has("hidden_size") ? Dim::of(a.get_int("hidden_size")) : dim_of(r, 2);
+  if (hidden.is_static()) ctx.check(hidden.value > 0, "hidden_size must be positive, got ", hidden.value);
+  hidden = unify(ctx, hidden, dim_of(r, 2), "hidden_size vs R");
+  if (hidden.is_static()) {
+    const Dim gh = Dim::of(gates * hidden.value);
+    unify(ctx, gh, dim_of(w, 1), "W rows");
+    unify(ctx, gh, dim_of(r, 1), "R rows");
+  }
+  unify(ctx, Dim::of(dirs), dim_of(w, 0), "W num_directions");
+  unify(ctx, Dim::of(dirs), dim_of(r, 0), "R num_directions");
+  const Dim seq = dim_of(x, layout ? 1 : 0), batch = dim_of(x, layout ? 0 : 1);
+  unify(ctx, dim_of(x, 2), dim_of(w, 2), "input size (X vs W)");
+  const Dim nd = Dim::of(dirs);
+  for (size_t i = 0; i < ctx.num_outputs(); ++i) {
+    ValueType& o = ctx.output(i);
+    o.dtype = t;
+    if (i == 0) {
+      o.shape = Shape::of_rank(4);
+      o.shape.dims = layout ? std::vector<Dim>{batch, seq, nd, hidden}
+                            : std::vector<Dim>{seq, nd, batch, hidden};
+    } else {
+      o.shape = Shape::of_rank(3);
+      o.shape.dims = layout ? std::vector<Dim>{batch, nd, hidden} : std::vector<Dim>{nd, batch, hidden};
+    }
+  }
+}
+
+}  // namespace
+
+void infer_RNN(InferContext& ctx) { infer_recurrent(ctx, 1); }
+void infer_GRU(InferContext& ctx) { infer_recurrent(ctx, 3); }
+void infer_LSTM(InferContext& ctx) { infer_recurrent(ctx, 4); }
+
 }  // namespace kiln

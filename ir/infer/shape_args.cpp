@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "ir/infer.h"
+#include "ir/infer_util.h"
 
 namespace kiln {
 
@@ -17,6 +18,22 @@ OpArgs op_args(const InferContext& ctx) {
     a.values.push_back(ctx.has_input(i) ? ctx.value(i) : nullptr);
   }
   return a;
+}
+
+Dim dim_mul_checked(const InferContext& ctx, const Dim& a, const Dim& b) {
+  if (a.is_static() && b.is_static() && a.value != 0 &&
+      b.value > std::numeric_limits<int64_t>::max() / a.value) {
+    ctx.fail("dimension ", a.value, " x ", b.value, " overflows int64");
+  }
+  if ((a.is_static() && a.value == 0) || (b.is_static() && b.value == 0)) return Dim::of(0);
+  return dim_mul(a, b);
+}
+
+Dim dim_add_checked(const InferContext& ctx, const Dim& a, const Dim& b) {
+  if (a.is_static() && b.is_static() && b.value > std::numeric_limits<int64_t>::max() - a.value) {
+    ctx.fail("dimension ", a.value, " + ", b.value, " overflows int64");
+  }
+  return dim_add(a, b);
 }
 
 std::optional<std::vector<int64_t>> OpArgs::ints(size_t i, const char* name) const {

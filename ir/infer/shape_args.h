@@ -12,6 +12,7 @@
 #include "ir/attribute.h"
 #include "ir/error.h"
 #include "ir/tensor.h"
+#include "ir/value_type.h"
 
 namespace kiln {
 
@@ -42,6 +43,11 @@ struct OpArgs {
 };
 
 OpArgs op_args(const InferContext& ctx);
+
+// Symbolic dim arithmetic like dim_mul/dim_add (ir/infer_util.h), but failing on int64
+// overflow instead of wrapping: declared shapes in a hostile model can be huge.
+Dim dim_mul_checked(const InferContext& ctx, const Dim& a, const Dim& b);
+Dim dim_add_checked(const InferContext& ctx, const Dim& a, const Dim& b);
 
 // Normalizes `axis` into [0, rank); fails naming the axis.
 int64_t norm_axis(const OpArgs& a, int64_t axis, int64_t rank);

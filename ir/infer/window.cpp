@@ -76,8 +76,8 @@ Window read_window(const Attributes& attrs, std::vector<int64_t> kernel_shape,
   w.ceil_mode = ceil_mode == 1;
   constexpr int64_t kMax = int64_t{1} << 31;  // keeps eff_kernel and friends far from overflow
   for (size_t i = 0; i < n; ++i) {
-    if (w.kernel[i] > kMax || w.dilations[i] > kMax || w.strides[i] > kMax ||
-        w.pads[i] > kMax || w.pads[i + n] > kMax) {
+    if (w.kernel[i] > kMax || w.dilations[i] > kMax || w.strides[i] > kMax || w.pads[i] > kMax ||
+        w.pads[i + n] > kMax) {
       fail(where, "window attribute on spatial axis ", i, " is too large");
     }
   }
@@ -134,8 +134,7 @@ Dim window_out_dim(const Window& w, size_t axis, const Dim& in, const std::strin
   const bool same = w.auto_pad == AutoPad::SameUpper || w.auto_pad == AutoPad::SameLower;
   if (w.strides[axis] == 1) {
     if (same) return in;
-    const int64_t pads =
-        w.auto_pad == AutoPad::NotSet ? w.pads[axis] + w.pads[axis + w.rank()] : 0;
+    const int64_t pads = w.auto_pad == AutoPad::NotSet ? w.pads[axis] + w.pads[axis + w.rank()] : 0;
     if (pads + 1 == w.effective_kernel(axis)) return in;  // e.g. 3x3 kernel, pads 1
   }
   return Dim::unknown();

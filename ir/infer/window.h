@@ -29,7 +29,7 @@ struct Window {
   std::vector<int64_t> dilations;  // default 1, each >= 1
   std::vector<int64_t> pads;       // [x1_begin, x2_begin, ..., x1_end, x2_end, ...], each >= 0
   AutoPad auto_pad = AutoPad::NotSet;
-  bool ceil_mode = false;          // pooling only; Conv never sets it
+  bool ceil_mode = false;  // pooling only; Conv never sets it
 
   size_t rank() const { return kernel.size(); }
   // (kernel - 1) * dilation + 1: the span of input one window covers.

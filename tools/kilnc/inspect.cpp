@@ -2,10 +2,13 @@
 #include <onnx/onnx_pb.h>
 
 #include <cstdio>
+#include <fstream>
+#include <iostream>
 
 #include "frontend/onnx_loader.h"
 #include "frontend/onnx_types.h"
 #include "ir/cost.h"
+#include "ir/printer.h"
 #include "tools/kilnc/commands.h"
 
 namespace kiln::tools {
@@ -29,8 +32,24 @@ std::string human_bytes(int64_t b) {
 }  // namespace
 
 int kilnc_inspect(const std::vector<std::string>& args) {
-  if (args.size() != 1) fail("usage: kilnc inspect MODEL.onnx");
-  const std::filesystem::path path = args[0];
+  std::string model, dot_path;
+  bool print_ir = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--dot") {
+      if (i + 1 >= args.size()) fail("flag --dot needs a value");
+      dot_path = args[++i];
+    } else if (args[i] == "--print-ir") {
+      print_ir = true;
+    } else if (!args[i].empty() && args[i][0] == '-') {
+      fail("unknown flag '", args[i], "'");
+    } else if (model.empty()) {
+      model = args[i];
+    } else {
+      fail("unexpected argument '", args[i], "'");
+    }
+  }
+  if (model.empty()) fail("usage: kilnc inspect MODEL.onnx [--print-ir] [--dot FILE]");
+  const std::filesystem::path path = model;
   onnx::ModelProto m;
   frontend::parse_model_file(path, &m);
   const frontend::ModelInfo info = frontend::scan_model(m);
@@ -93,6 +112,13 @@ int kilnc_inspect(const std::vector<std::string>& args) {
                 complete ? "" : " (lower bound: some shapes are symbolic)");
   } else {
     std::printf("macs: unknown (model not importable)\n");
+  }
+  if (g && print_ir) print_graph(std::cout, *g);
+  if (g && !dot_path.empty()) {
+    std::ofstream dot(dot_path);
+    write_dot(dot, *g);
+    if (!dot) fail("cannot write '", dot_path, "'");
+    std::printf("dot: %s\n", dot_path.c_str());
   }
   if (info.unsupported_ops.empty() && import_error.empty()) {
     std::printf("unsupported ops: none\n");

@@ -9,7 +9,7 @@
 namespace {
 const char* kUsage =
     "usage: kilnc <command> [options]\n"
-    "  inspect MODEL.onnx                      inputs, outputs, ops, parameters, MACs\n"
+    "  inspect MODEL.onnx [--print-ir] [--dot FILE]   inputs, outputs, ops, parameters, MACs\n"
     "  run MODEL.onnx --input FILE|NAME=FILE... --output-dir DIR [--backend ref]\n";
 }
 
@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
   try {
     if (cmd == "inspect") return kiln::tools::kilnc_inspect(args);
     if (cmd == "run") return kiln::tools::kilnc_run(args);
-    std::fprintf(stderr, "kilnc: unknown command '%s'\n%s", cmd.c_str(), kUsage);
+    std::fprintf(stderr, "kilnc: error: unknown command '%s' (see kilnc --help)\n", cmd.c_str());
     return 2;
   } catch (const kiln::Error& e) {
     std::fprintf(stderr, "kilnc %s: error: %s\n", cmd.c_str(), e.what());

@@ -14,8 +14,8 @@ void ref_ConvTranspose(KernelContext& ctx) {
   const Window& win = *cs.window;
   const size_t rank = win.rank();
   const int64_t N = x.dim(0), C = x.dim(1), group = cs.group;
-  const int64_t cg = C / group;   // input channels per group
-  const int64_t mg = w.dim(1);    // output channels per group
+  const int64_t cg = C / group;  // input channels per group
+  const int64_t mg = w.dim(1);   // output channels per group
   const int64_t M = mg * group;
   ctx.check(!b || b->numel() == M, "bias ", b ? b->describe() : "", " must have ", M, " values");
   const Dims in_sp(x.dims().begin() + 2, x.dims().end());
@@ -39,7 +39,7 @@ void ref_ConvTranspose(KernelContext& ctx) {
       using Acc = ref::compute_t<T>;
       const T* px = x.data<T>();
       const T* pw = w.data<T>();
-      std::vector<Acc> acc(static_cast<size_t>(N * M * out_size), Acc{0});
+      std::vector<Acc> acc(static_cast<size_t>(checked_numel({N, M, out_size})), Acc{0});
       for (int64_t n = 0; n < N; ++n) {
         for (int64_t c = 0; c < C; ++c) {
           const int64_t gi = c / cg;
@@ -50,7 +50,8 @@ void ref_ConvTranspose(KernelContext& ctx) {
               bool inside = true;
               for (size_t d = 0; d < rank && inside; ++d) {
                 const int64_t o = ic[static_cast<size_t>(i) * rank + d] * win.strides[d] -
-                                  pad_begin[d] + kc[static_cast<size_t>(t) * rank + d] * win.dilations[d];
+                                  pad_begin[d] +
+                                  kc[static_cast<size_t>(t) * rank + d] * win.dilations[d];
                 inside = o >= 0 && o < out_sp[d];
                 off += o * os[d];
               }

@@ -76,7 +76,8 @@ void conv_loop(const ConvGeom& g, LoadX load_x, LoadW load_w, Store store) {
           int64_t off = 0;
           bool inside = true;
           for (size_t d = 0; d < rank && inside; ++d) {
-            const int64_t p = oc[static_cast<size_t>(o) * rank + d] * g.strides[d] - g.pad_begin[d] +
+            const int64_t p = oc[static_cast<size_t>(o) * rank + d] * g.strides[d] -
+                              g.pad_begin[d] +
                               kc[static_cast<size_t>(t) * rank + d] * g.dilations[d];
             inside = p >= 0 && p < g.in_sp[d];
             off += p * in_strides[d];

@@ -10,8 +10,7 @@ namespace kiln {
 void ref_Einsum(KernelContext& ctx) {
   std::vector<int64_t> ranks;
   for (size_t i = 0; i < ctx.num_inputs(); ++i) ranks.push_back(ctx.input(i).rank());
-  const EinsumEquation eq =
-      parse_einsum(ctx.attr().get_string("equation", ""), ranks, ctx.where());
+  const EinsumEquation eq = parse_einsum(ctx.attr().get_string("equation", ""), ranks, ctx.where());
   const size_t L = static_cast<size_t>(eq.num_labels());
 
   // Size of each label (1 = unused or broadcast), checked across operands.
@@ -53,8 +52,9 @@ void ref_Einsum(KernelContext& ctx) {
     }
     strides.push_back(std::move(s));
   }
-  int64_t summed = 1;
-  for (size_t j = eq.output.size(); j < order.size(); ++j) summed *= loop_dims[j];
+  checked_numel(loop_dims);  // the whole loop nest must be countable
+  const int64_t summed = checked_numel(
+      Dims(loop_dims.begin() + static_cast<int64_t>(eq.output.size()), loop_dims.end()));
 
   Tensor& y = ctx.output(0);
   dispatch_dtype(y.dtype(), "Einsum", [&]<typename T>() {

@@ -225,7 +225,10 @@ struct Swish {
 template <typename C>
 struct Clip {
   C lo, hi;
-  C operator()(C x) const { return x < lo ? lo : (x > hi ? hi : x); }
+  C operator()(C x) const {
+    const C v = x < lo ? lo : x;
+    return v > hi ? hi : v;
+  }
 };
 
 }  // namespace fn

@@ -46,12 +46,15 @@ void reduce_run(Reduction red, Tensor& dst, int64_t d, const Tensor& src, int64_
       const C a = static_cast<C>(o[i]), b = static_cast<C>(u[i]);
       C v;
       if constexpr (std::is_same_v<T, bool>) {  // add = or, mul = and
-        v = red == Reduction::Add ? (a || b) : red == Reduction::Mul ? (a && b)
-            : red == Reduction::Max ? (a || b) : (a && b);
+        v = red == Reduction::Add   ? (a || b)
+            : red == Reduction::Mul ? (a && b)
+            : red == Reduction::Max ? (a || b)
+                                    : (a && b);
       } else {
-        v = red == Reduction::Add ? static_cast<C>(a + b)
+        v = red == Reduction::Add   ? static_cast<C>(a + b)
             : red == Reduction::Mul ? static_cast<C>(a * b)
-            : red == Reduction::Max ? (a < b ? b : a) : (b < a ? b : a);
+            : red == Reduction::Max ? (a < b ? b : a)
+                                    : (b < a ? b : a);
       }
       o[i] = static_cast<T>(v);
     }
@@ -64,8 +67,8 @@ void ref_Gather(KernelContext& ctx) {
   const Tensor& data = ctx.input(0);
   const Tensor& idx = ctx.input(1);
   Tensor& out = ctx.output(0);
-  const size_t axis = static_cast<size_t>(
-      norm_axis(ref::op_args(ctx), ctx.attr().get_int("axis", 0), data.rank()));
+  const size_t axis =
+      static_cast<size_t>(norm_axis(ref::op_args(ctx), ctx.attr().get_int("axis", 0), data.rank()));
   const int64_t outer = prod(data.dims(), 0, axis), D = data.dims()[axis];
   const int64_t inner = prod(data.dims(), axis + 1, data.dims().size());
   const int64_t n = idx.numel();
@@ -81,8 +84,8 @@ void ref_Gather(KernelContext& ctx) {
 // Walks every element of `idx` and calls fn(position in idx, flat offset in data) where the
 // data position is idx's position with the `axis` coordinate replaced by the index value.
 template <typename Fn>
-static void for_each_element_index(const KernelContext& ctx, const Tensor& data,
-                                   const Tensor& idx, size_t axis, Fn&& fn) {
+static void for_each_element_index(const KernelContext& ctx, const Tensor& data, const Tensor& idx,
+                                   size_t axis, Fn&& fn) {
   ctx.check(idx.rank() == data.rank(), "indices rank ", idx.rank(), " differs from data rank ",
             data.rank());
   for (size_t a = 0; a < idx.dims().size(); ++a) {
@@ -102,8 +105,8 @@ void ref_GatherElements(KernelContext& ctx) {
   const Tensor& data = ctx.input(0);
   const Tensor& idx = ctx.input(1);
   Tensor& out = ctx.output(0);
-  const size_t axis = static_cast<size_t>(
-      norm_axis(ref::op_args(ctx), ctx.attr().get_int("axis", 0), data.rank()));
+  const size_t axis =
+      static_cast<size_t>(norm_axis(ref::op_args(ctx), ctx.attr().get_int("axis", 0), data.rank()));
   for_each_element_index(ctx, data, idx, axis,
                          [&](int64_t i, int64_t pos) { ref::copy_bytes(out, i, data, pos); });
 }
@@ -113,11 +116,11 @@ void ref_ScatterElements(KernelContext& ctx) {
   const Tensor& idx = ctx.input(1);
   const Tensor& upd = ctx.input(2);
   Tensor& out = ctx.output(0);
-  ctx.check(idx.dims() == upd.dims(), "indices ", idx.describe(), " and updates ",
-            upd.describe(), " must have the same shape");
+  ctx.check(idx.dims() == upd.dims(), "indices ", idx.describe(), " and updates ", upd.describe(),
+            " must have the same shape");
   const Reduction red = ctx.op == OpKind::Scatter ? Reduction::None : reduction_of(ctx);
-  const size_t axis = static_cast<size_t>(
-      norm_axis(ref::op_args(ctx), ctx.attr().get_int("axis", 0), data.rank()));
+  const size_t axis =
+      static_cast<size_t>(norm_axis(ref::op_args(ctx), ctx.attr().get_int("axis", 0), data.rank()));
   if (data.nbytes()) std::memcpy(out.raw(), data.raw(), data.nbytes());
   for_each_element_index(ctx, data, idx, axis,
                          [&](int64_t i, int64_t pos) { reduce_run(red, out, pos, upd, i, 1); });
@@ -136,8 +139,8 @@ static void for_each_nd_tuple(const KernelContext& ctx, const Tensor& data, cons
   ctx.check(m >= 1 && b + m <= data.rank(), "index tuples of length ", m, " do not fit data ",
             data.describe());
   for (size_t i = 0; i < bu; ++i) {
-    ctx.check(idx.dims()[i] == data.dims()[i], "batch dimension ", i, " differs: ",
-              idx.dims()[i], " vs ", data.dims()[i]);
+    ctx.check(idx.dims()[i] == data.dims()[i], "batch dimension ", i, " differs: ", idx.dims()[i],
+              " vs ", data.dims()[i]);
   }
   const int64_t batches = prod(data.dims(), 0, bu);
   const int64_t per_batch = prod(idx.dims(), bu, q - 1);  // tuples per batch
@@ -162,9 +165,8 @@ void ref_GatherND(KernelContext& ctx) {
   const Tensor& idx = ctx.input(1);
   Tensor& out = ctx.output(0);
   const int64_t b = ctx.opset >= 12 ? ctx.attr().get_int("batch_dims", 0) : 0;
-  for_each_nd_tuple(ctx, data, idx, b, [&](int64_t t, int64_t off, int64_t n) {
-    copy_run(out, t * n, data, off, n);
-  });
+  for_each_nd_tuple(ctx, data, idx, b,
+                    [&](int64_t t, int64_t off, int64_t n) { copy_run(out, t * n, data, off, n); });
 }
 
 void ref_ScatterND(KernelContext& ctx) {

@@ -70,9 +70,10 @@ void ref_Compress(KernelContext& ctx) {
   const Tensor& in = ctx.input(0);
   const Tensor& cond = ctx.input(1);
   const bool has_axis = ctx.attr().has("axis");
-  const size_t axis = has_axis ? static_cast<size_t>(norm_axis(
-                                     ref::op_args(ctx), ctx.attr().get_int("axis"), in.rank()))
-                               : 0;
+  const size_t axis =
+      has_axis
+          ? static_cast<size_t>(norm_axis(ref::op_args(ctx), ctx.attr().get_int("axis"), in.rank()))
+          : 0;
   const int64_t D = has_axis ? in.dims()[axis] : in.numel();
   ctx.check(cond.numel() <= D, "condition has ", cond.numel(), " entries for ", D,
             has_axis ? " slices" : " elements");
@@ -104,9 +105,10 @@ void ref_Unique(KernelContext& ctx) {
   const Tensor& in = ctx.input(0);
   const bool has_axis = ctx.attr().has("axis");
   const bool sorted = ctx.attr().get_int("sorted", 1) != 0;
-  const size_t axis = has_axis ? static_cast<size_t>(norm_axis(
-                                     ref::op_args(ctx), ctx.attr().get_int("axis"), in.rank()))
-                               : 0;
+  const size_t axis =
+      has_axis
+          ? static_cast<size_t>(norm_axis(ref::op_args(ctx), ctx.attr().get_int("axis"), in.rank()))
+          : 0;
   const int64_t D = has_axis ? in.dims()[axis] : in.numel();  // number of units
   const int64_t outer = has_axis ? prod(in.dims(), 0, axis) : 1;
   const int64_t inner = has_axis ? prod(in.dims(), axis + 1, in.dims().size()) : 1;
@@ -185,7 +187,8 @@ void ref_Unique(KernelContext& ctx) {
   }
   if (ctx.wants_output(3)) {
     int64_t* o = ctx.output(3, {G}).data<int64_t>();
-    for (int64_t g = 0; g < G; ++g) o[rank[static_cast<size_t>(g)]] = counts[static_cast<size_t>(g)];
+    for (int64_t g = 0; g < G; ++g)
+      o[rank[static_cast<size_t>(g)]] = counts[static_cast<size_t>(g)];
   }
 }
 

@@ -18,10 +18,13 @@ void ref_loss(KernelContext& ctx, bool from_scores) {
   const Tensor* weights = ctx.has_input(2) ? &ctx.input(2) : nullptr;
   ctx.check(x.rank() >= 2, "input 0 must have rank >= 2, got ", x.describe());
   const int64_t N = x.dim(0), C = x.dim(1);
-  int64_t D = 1;  // product of d1..dk
-  for (int64_t i = 2; i < x.rank(); ++i) D *= x.dim(i);
-  ctx.check(labels.numel() == N * D, "labels ", labels.describe(), " do not match input ",
+  ctx.check(labels.dtype() == DType::I32 || labels.dtype() == DType::I64,
+            "labels must be int32 or int64, got ", labels.describe());
+  Dims per_element = x.dims();  // [N, d1..dk]
+  per_element.erase(per_element.begin() + 1);
+  ctx.check(labels.dims() == per_element, "labels ", labels.describe(), " do not match input ",
             x.describe());
+  const int64_t D = checked_numel(Dims(per_element.begin() + 1, per_element.end()));
   if (weights) {
     ctx.check(weights->rank() == 1 && weights->dim(0) == C, "weights ", weights->describe(),
               " do not match ", C, " classes");

@@ -11,7 +11,7 @@ void ref_MatMul(KernelContext& ctx) {
   const ref::MatMulGeom g = ref::matmul_geom(a.dims(), b.dims());
   Tensor& y = ctx.output(0);
   dispatch_dtype(a.dtype(), "MatMul", [&]<typename T>() {
-    if constexpr (std::is_same_v<T, bool> || std::is_integral_v<T> && sizeof(T) < 4) {
+    if constexpr (std::is_same_v<T, bool> || (std::is_integral_v<T> && sizeof(T) < 4)) {
       ctx.fail("dtype ", dtype_name(a.dtype()), " is not supported");
     } else {
       using Acc = ref::matmul_acc_t<T>;

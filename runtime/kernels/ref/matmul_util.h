@@ -10,10 +10,10 @@
 namespace kiln::ref {
 
 struct MatMulGeom {
-  Dims batch;                      // broadcast batch dims
+  Dims batch;  // broadcast batch dims
   int64_t M = 1, K = 1, N = 1;
-  std::vector<int64_t> a_stride;   // batch strides into A (0 where broadcast)
-  std::vector<int64_t> b_stride;   // batch strides into B
+  std::vector<int64_t> a_stride;  // batch strides into A (0 where broadcast)
+  std::vector<int64_t> b_stride;  // batch strides into B
 };
 
 // Geometry of A @ B with 1-D promotion; fails on mismatched inner or batch dims.

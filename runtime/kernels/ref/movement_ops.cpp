@@ -56,8 +56,8 @@ void ref_Concat(KernelContext& ctx) {
 
 void ref_Split(KernelContext& ctx) {
   const Tensor& in = ctx.input(0);
-  const size_t axis = static_cast<size_t>(
-      norm_axis(ref::op_args(ctx), ctx.attr().get_int("axis", 0), in.rank()));
+  const size_t axis =
+      static_cast<size_t>(norm_axis(ref::op_args(ctx), ctx.attr().get_int("axis", 0), in.rank()));
   const size_t es = dtype_size(in.dtype());
   const int64_t outer = prod(in.dims(), 0, axis);
   const int64_t in_row = prod(in.dims(), axis, in.dims().size());
@@ -214,22 +214,27 @@ void ref_Dropout(KernelContext& ctx) {
     return;
   }
   // Training: keep each element with probability 1 - ratio and scale by 1 / (1 - ratio).
-  // Without a seed attribute the stream is still deterministic (seed 0), so runs reproduce.
-  std::mt19937_64 rng(static_cast<uint64_t>(ctx.attr().get_int("seed", 0)));
-  std::uniform_real_distribution<double> uni(0.0, 1.0);
+  // The uniform draws reproduce numpy's legacy RandomState(seed).uniform (MT19937 seeded
+  // with init_genrand, 53-bit doubles from two 32-bit words), as onnx.reference does, so
+  // the conformance data matches. Without a seed attribute the stream uses seed 0.
+  std::mt19937 rng(static_cast<uint32_t>(ctx.attr().get_int("seed", 0)));
+  auto uni = [](std::mt19937& g) {
+    const uint32_t hi = g() >> 5, lo = g() >> 6;
+    return (hi * 67108864.0 + lo) / 9007199254740992.0;
+  };
   const double scale = 1.0 / (1.0 - ratio);
   dispatch_dtype(in.dtype(), "Dropout", [&]<typename T>() {
     if constexpr (std::is_integral_v<T>) {
       ctx.fail("input must be a float tensor, got ", in.describe());
     } else {
-    using C = ref::compute_t<T>;
-    const T* x = in.data<T>();
-    T* y = out.data<T>();
-    for (int64_t i = 0; i < in.numel(); ++i) {
-      const bool keep = uni(rng) >= ratio;
-      y[i] = static_cast<T>(keep ? static_cast<C>(static_cast<C>(x[i]) * scale) : C(0));
-      if (mask) mask->data<bool>()[i] = keep;
-    }
+      using C = ref::compute_t<T>;
+      const T* x = in.data<T>();
+      T* y = out.data<T>();
+      for (int64_t i = 0; i < in.numel(); ++i) {
+        const bool keep = uni(rng) >= ratio;
+        y[i] = static_cast<T>(keep ? static_cast<C>(static_cast<C>(x[i]) * scale) : C(0));
+        if (mask) mask->data<bool>()[i] = keep;
+      }
     }
   });
 }

@@ -1,5 +1,8 @@
 // Reference kernel for Pad: constant / reflect / edge / wrap modes, negative pads crop.
+#include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "runtime/kernels/ref/ref_util.h"
 #include "runtime/kernels/ref/shape_kernel_util.h"
@@ -19,9 +22,12 @@ int64_t source_index(PadMode mode, int64_t p, int64_t lo, int64_t hi) {
   if (p >= lo && p < hi) return p;
   const int64_t m = hi - lo;
   switch (mode) {
-    case PadMode::Constant: return -1;
-    case PadMode::Edge: return p < lo ? lo : hi - 1;
-    case PadMode::Wrap: return lo + floor_mod(p - lo, m);
+    case PadMode::Constant:
+      return -1;
+    case PadMode::Edge:
+      return p < lo ? lo : hi - 1;
+    case PadMode::Wrap:
+      return lo + floor_mod(p - lo, m);
     case PadMode::Reflect: {
       if (m == 1) return lo;
       const int64_t period = 2 * (m - 1);
@@ -30,6 +36,25 @@ int64_t source_index(PadMode mode, int64_t p, int64_t lo, int64_t hi) {
     }
   }
   return -1;
+}
+
+// The pre-opset-11 float `value` attribute as a T; saturating for integers (no UB).
+template <typename T>
+T from_float(float v) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return v != 0.0f;
+  } else if constexpr (std::is_integral_v<T>) {
+    if (std::isnan(v)) return T(0);
+    const double d = std::clamp<double>(v, static_cast<double>(std::numeric_limits<T>::min()),
+                                        static_cast<double>(std::numeric_limits<T>::max()));
+    // max() of 64-bit types rounds up to 2^63 / 2^64 in double: stay strictly below.
+    if (d >= static_cast<double>(std::numeric_limits<T>::max())) {
+      return std::numeric_limits<T>::max();
+    }
+    return static_cast<T>(d);
+  } else {
+    return static_cast<T>(v);
+  }
 }
 
 }  // namespace
@@ -48,7 +73,7 @@ void ref_Pad(KernelContext& ctx) {
     if (ctx.has_input(2) && ctx.input(2).numel() > 0) ref::copy_bytes(fill, 0, ctx.input(2), 0);
   } else {
     const float v = ctx.attr().get_float("value", 0.0f);
-    dispatch_dtype(out.dtype(), "Pad", [&]<typename T>() { fill.data<T>()[0] = static_cast<T>(v); });
+    dispatch_dtype(out.dtype(), "Pad", [&]<typename T>() { fill.data<T>()[0] = from_float<T>(v); });
   }
 
   std::vector<int64_t> lo(r), hi(r);

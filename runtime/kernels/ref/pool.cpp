@@ -22,55 +22,62 @@ struct PoolPlan {
   int64_t planes = 0;  // N * C
   Dims in_spatial, out_spatial;
   int64_t in_plane = 0, out_plane = 0;
-  std::vector<PoolWindow> windows;  // one per output position of a plane, row-major
+  Window window;
+  std::vector<WindowAxis> axes;
+  std::vector<int64_t> in_strides;
+  int64_t taps_per_window = 0;
 };
 
-// Position o along an axis reads input o*stride - pad_begin + k*dilation, k in [0, kernel).
 PoolPlan make_plan(const KernelContext& ctx, const Tensor& x) {
   const Dims& dims = x.dims();
   ctx.check(dims.size() >= 3, "input must have rank >= 3, got ", dims_to_string(dims));
-  const Window w = read_window(ctx.attr(), ctx.attr().get_ints("kernel_shape"), ctx.where());
   PoolPlan p;
+  p.window = read_window(ctx.attr(), ctx.attr().get_ints("kernel_shape"), ctx.where());
   p.planes = ref::dims_product(dims, 0, 2);
   p.in_spatial.assign(dims.begin() + 2, dims.end());
-  const std::vector<WindowAxis> axes = window_axes(w, p.in_spatial, ctx.where());
-  for (const WindowAxis& a : axes) p.out_spatial.push_back(a.out);
+  p.axes = window_axes(p.window, p.in_spatial, ctx.where());
+  for (const WindowAxis& a : p.axes) p.out_spatial.push_back(a.out);
   p.in_plane = checked_numel(p.in_spatial);
   p.out_plane = checked_numel(p.out_spatial);
-  const size_t r = w.rank();
-  const std::vector<int64_t> in_strides = ref::strides_of(p.in_spatial);
-  const int64_t taps_per_window = checked_numel(w.kernel);
+  p.in_strides = ref::strides_of(p.in_spatial);
+  p.taps_per_window = checked_numel(p.window.kernel);
   // Hostile kernel/pad attributes can pass the geometry checks yet ask for ~2^90 steps.
   constexpr int64_t kMaxSteps = int64_t{1} << 32;
-  ctx.check(p.out_plane == 0 || taps_per_window <= kMaxSteps / p.out_plane,
-            "window of ", taps_per_window, " taps over ", p.out_plane,
+  ctx.check(p.out_plane == 0 || p.taps_per_window <= kMaxSteps / p.out_plane, "window of ",
+            p.taps_per_window, " taps over ", p.out_plane,
             " outputs is too large for the reference kernel");
-  p.windows.resize(static_cast<size_t>(p.out_plane));
-  std::vector<int64_t> o(r, 0);  // output position, row-major
-  for (PoolWindow& win : p.windows) {
-    std::vector<int64_t> k(r, 0);  // kernel tap, row-major
-    for (int64_t t = 0; t < taps_per_window; ++t) {
-      bool inside = true, in_padded = true;
-      int64_t offset = 0;
-      for (size_t i = 0; i < r; ++i) {
-        const int64_t pos = o[i] * w.strides[i] - axes[i].pad_begin + k[i] * w.dilations[i];
-        if (pos < 0 || pos >= p.in_spatial[i]) inside = false;
-        if (pos >= p.in_spatial[i] + axes[i].pad_end) in_padded = false;
-        offset += pos * in_strides[i];
-      }
-      if (inside) win.taps.push_back(offset);
-      if (in_padded) ++win.padded_count;
-      for (size_t i = r; i-- > 0;) {  // next tap
-        if (++k[i] < w.kernel[i]) break;
-        k[i] = 0;
-      }
+  return p;
+}
+
+// Fills `win` for output position `o` (row-major over the output's spatial dims). Position
+// o_i along axis i reads input o_i*stride - pad_begin + k*dilation, k in [0, kernel).
+void window_at(const PoolPlan& p, int64_t o, PoolWindow& win) {
+  const Window& w = p.window;
+  const size_t r = w.rank();
+  std::vector<int64_t> pos0(r);  // input position of tap 0
+  for (size_t i = r; i-- > 0;) {
+    pos0[i] = (o % p.out_spatial[i]) * w.strides[i] - p.axes[i].pad_begin;
+    o /= p.out_spatial[i];
+  }
+  win.taps.clear();
+  win.padded_count = 0;
+  std::vector<int64_t> k(r, 0);  // kernel tap, row-major
+  for (int64_t t = 0; t < p.taps_per_window; ++t) {
+    bool inside = true, in_padded = true;
+    int64_t offset = 0;
+    for (size_t i = 0; i < r; ++i) {
+      const int64_t pos = pos0[i] + k[i] * w.dilations[i];
+      if (pos < 0 || pos >= p.in_spatial[i]) inside = false;
+      if (pos >= p.in_spatial[i] + p.axes[i].pad_end) in_padded = false;
+      offset += pos * p.in_strides[i];
     }
-    for (size_t i = r; i-- > 0;) {  // next output position
-      if (++o[i] < p.out_spatial[i]) break;
-      o[i] = 0;
+    if (inside) win.taps.push_back(offset);
+    if (in_padded) ++win.padded_count;
+    for (size_t i = r; i-- > 0;) {  // next tap
+      if (++k[i] < w.kernel[i]) break;
+      k[i] = 0;
     }
   }
-  return p;
 }
 
 // Row-major spatial offset -> column-major (first spatial axis fastest), for storage_order=1.
@@ -98,10 +105,11 @@ void max_pool(KernelContext& ctx, const PoolPlan& p) {
   const bool want_idx = ctx.wants_output(1);
   int64_t* ind = want_idx ? ctx.output(1).data<int64_t>() : nullptr;
   const bool col_major = ctx.attr().get_int("storage_order", 0) == 1;
-  for (int64_t plane = 0; plane < p.planes; ++plane) {
-    const T* xp = x + plane * p.in_plane;
-    for (int64_t o = 0; o < p.out_plane; ++o) {
-      const PoolWindow& win = p.windows[static_cast<size_t>(o)];
+  PoolWindow win;
+  for (int64_t o = 0; o < p.out_plane; ++o) {
+    window_at(p, o, win);
+    for (int64_t plane = 0; plane < p.planes; ++plane) {
+      const T* xp = x + plane * p.in_plane;
       C best = std::numeric_limits<C>::lowest();
       int64_t arg = -1;
       for (int64_t t : win.taps) {
@@ -131,10 +139,11 @@ void average_or_lp_pool(KernelContext& ctx, const PoolPlan& p, PoolKind kind, do
   std::vector<Acc> y(static_cast<size_t>(p.planes * p.out_plane));
   const bool include_pad = ctx.attr().get_int("count_include_pad", 0) == 1;
   const Acc pw = static_cast<Acc>(power);
-  for (int64_t plane = 0; plane < p.planes; ++plane) {
-    const Acc* xp = x.data() + plane * p.in_plane;
-    for (int64_t o = 0; o < p.out_plane; ++o) {
-      const PoolWindow& win = p.windows[static_cast<size_t>(o)];
+  PoolWindow win;
+  for (int64_t o = 0; o < p.out_plane; ++o) {
+    window_at(p, o, win);
+    for (int64_t plane = 0; plane < p.planes; ++plane) {
+      const Acc* xp = x.data() + plane * p.in_plane;
       Acc sum = 0;
       Acc result;
       if (kind == PoolKind::Average) {

@@ -57,8 +57,8 @@ void ref_QLinearMatMul(KernelContext& ctx) {
         [&](int64_t i) { return static_cast<uint32_t>(b32[static_cast<size_t>(i)]); },
         [&](int64_t o, int64_t ai, int64_t bi, uint32_t acc) {
           const size_t ou = static_cast<size_t>(o);
-          const float mult = multiplier(st, as[static_cast<size_t>(ai)],
-                                        bs[static_cast<size_t>(bi)], ys[ou]);
+          const float mult =
+              multiplier(st, as[static_cast<size_t>(ai)], bs[static_cast<size_t>(bi)], ys[ou]);
           const double v = static_cast<double>(static_cast<int32_t>(acc)) * mult;
           py[o] = ref::saturate_round<Q>(std::nearbyint(v) + static_cast<double>(yzp[ou]));
         });
@@ -103,8 +103,8 @@ void ref_QLinearConv(KernelContext& ctx) {
         [&](int64_t i) { return static_cast<uint32_t>(w32[static_cast<size_t>(i)]); },
         [&](int64_t o, int64_t m, uint32_t acc) {
           if (pb) acc += static_cast<uint32_t>(pb[m]);
-          const double v = static_cast<double>(static_cast<int32_t>(acc)) *
-                           mult[static_cast<size_t>(m)];
+          const double v =
+              static_cast<double>(static_cast<int32_t>(acc)) * mult[static_cast<size_t>(m)];
           py[o] = ref::saturate_round<Q>(v + static_cast<double>(yzp));
         });
   });

@@ -31,14 +31,17 @@ DType division_dtype(const KernelContext& ctx, DType x, DType s) {
 
 double divide_in(DType t, double x, double s) {
   switch (t) {
-    case DType::F64: return x / s;
-    case DType::F16: return static_cast<float>(half(static_cast<float>(half(static_cast<float>(x))) /
-                                                    static_cast<float>(half(static_cast<float>(s)))));
+    case DType::F64:
+      return x / s;
+    case DType::F16:
+      return static_cast<float>(half(static_cast<float>(half(static_cast<float>(x))) /
+                                     static_cast<float>(half(static_cast<float>(s)))));
     case DType::BF16:
       return static_cast<float>(bfloat16(static_cast<float>(bfloat16(static_cast<float>(x))) /
                                          static_cast<float>(bfloat16(static_cast<float>(s)))));
     case DType::I32:  // integer precision: numpy would floor-divide; Kiln divides exactly
-    default: return static_cast<float>(x) / static_cast<float>(s);
+    default:
+      return static_cast<float>(x) / static_cast<float>(s);
   }
 }
 

@@ -26,16 +26,20 @@ struct ReduceMap {
 };
 
 ReduceMap map_reduction(const Dims& in, const std::vector<bool>& mask) {
-  Dims kept(in.size());
-  for (size_t d = 0; d < in.size(); ++d) kept[d] = mask[d] ? 1 : in[d];
+  Dims kept(in.size()), reduced;
+  for (size_t d = 0; d < in.size(); ++d) {
+    kept[d] = mask[d] ? 1 : in[d];
+    if (mask[d]) reduced.push_back(in[d]);
+  }
+  // With a 0 dim in the input, the kept and reduced products can exceed int64 although the
+  // input is empty; an empty input means the group is empty (or there is no output at all).
+  const int64_t n = checked_numel(in);
+  checked_numel(kept);
+  ReduceMap m;
+  m.group = n == 0 ? 0 : checked_numel(reduced);
   const std::vector<int64_t> kept_strides = ref::strides_of(kept);
   std::vector<int64_t> strides(in.size());
-  ReduceMap m;
-  for (size_t d = 0; d < in.size(); ++d) {
-    strides[d] = mask[d] ? 0 : kept_strides[d];
-    if (mask[d]) m.group *= in[d];
-  }
-  const int64_t n = checked_numel(in);
+  for (size_t d = 0; d < in.size(); ++d) strides[d] = mask[d] ? 0 : kept_strides[d];
   m.out_of_in.resize(static_cast<size_t>(n));
   ref::MultiIndex it(in, {strides});
   for (int64_t i = 0; i < n; ++i, it.next()) m.out_of_in[static_cast<size_t>(i)] = it.offset(0);

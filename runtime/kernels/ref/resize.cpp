@@ -39,7 +39,7 @@ double source_coord(const Options& o, int64_t y, int64_t in, int64_t out, double
   double x = out_f == 1 ? (roi_end - roi_start) * (inf - 1) / 2
                         : yf * (roi_end - roi_start) * (inf - 1) / (out_f - 1);
   x += roi_start * (inf - 1);
-  *outside = x < 0 || x > inf - 1;
+  *outside = !(x >= 0 && x <= inf - 1);  // NaN (from a NaN roi) counts as outside
   return x;
 }
 
@@ -75,8 +75,9 @@ std::vector<Taps> axis_taps(const Options& o, int64_t in, int64_t out, double sc
                                 : static_cast<int64_t>(2 * support);
   for (int64_t y = 0; y < out; ++y) {
     Taps& t = taps[static_cast<size_t>(y)];
-    const double x = source_coord(o, y, in, out, scale, roi_start, roi_end, &t.extrapolate);
+    double x = source_coord(o, y, in, out, scale, roi_start, roi_end, &t.extrapolate);
     if (t.extrapolate) continue;
+    if (!std::isfinite(x)) x = 0;  // never index with a non-finite coordinate
     if (o.mode == "nearest") {
       t.idx.push_back(std::clamp<int64_t>(nearest_index(o, x, scale), 0, in - 1));
       t.w.push_back(1.0);

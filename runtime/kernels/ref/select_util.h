@@ -3,6 +3,7 @@
 // order in which NaN is the largest value, as numpy's argmax/sort treat it.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "ir/tensor.h"
@@ -13,14 +14,24 @@ namespace kiln::ref {
 // A tensor seen as [outer, n, inner] around `axis`: element (o, j, i) is at (o*n + j)*inner + i.
 struct AxisView {
   int64_t outer = 1, n = 1, inner = 1;
+  // Splits before `axis`; axis == rank gives n = 1. The parts are overflow-checked separately:
+  // a tensor with a 0 dim can have parts whose product does not fit in int64.
   static AxisView of(const Dims& dims, int64_t axis) {
+    const auto split = dims.begin() + std::min<int64_t>(axis, static_cast<int64_t>(dims.size()));
     AxisView v;
-    for (int64_t d = 0; d < static_cast<int64_t>(dims.size()); ++d) {
-      const int64_t s = dims[static_cast<size_t>(d)];
-      if (d < axis) v.outer *= s;
-      else if (d == axis) v.n = s;
-      else v.inner *= s;
+    v.outer = checked_numel(Dims(dims.begin(), split));
+    if (split != dims.end()) {
+      v.n = *split;
+      v.inner = checked_numel(Dims(split + 1, dims.end()));
     }
+    return v;
+  }
+  // The 2-D view [prod(dims[:axis]), prod(dims[axis:])] (Softmax before opset 13).
+  static AxisView flattened_at(const Dims& dims, int64_t axis) {
+    const auto split = dims.begin() + std::min<int64_t>(axis, static_cast<int64_t>(dims.size()));
+    AxisView v;
+    v.outer = checked_numel(Dims(dims.begin(), split));
+    v.n = checked_numel(Dims(split, dims.end()));
     return v;
   }
   int64_t at(int64_t o, int64_t j, int64_t i) const { return (o * n + j) * inner + i; }

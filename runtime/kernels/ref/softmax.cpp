@@ -15,10 +15,8 @@ ref::AxisView softmax_view(const KernelContext& ctx, const Tensor& x) {
   const int64_t hi = ctx.opset < 13 ? rank : std::max<int64_t>(rank - 1, 0);
   ctx.check(axis >= -rank && axis <= hi, "axis ", axis, " is out of range for rank ", rank);
   if (axis < 0) axis += rank;
-  if (ctx.opset >= 13) return ref::AxisView::of(x.dims(), axis);
-  ref::AxisView v;  // coerced to 2-D: the whole tail is one row
-  for (int64_t d = 0; d < rank; ++d) (d < axis ? v.outer : v.n) *= x.dim(d);
-  return v;
+  return ctx.opset >= 13 ? ref::AxisView::of(x.dims(), axis)
+                         : ref::AxisView::flattened_at(x.dims(), axis);
 }
 
 enum class Mode { Softmax, LogSoftmax, Hardmax };

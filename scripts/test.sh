@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian 12 machine (scripts/setup.sh) and runs Kiln's tests:
+#   1. release build: unit tests + the ONNX conformance suite (reference backend, expected-pass list)
+#   2. AddressSanitizer/UBSan build: the same unit tests (bad-input tests included) + conformance
+# Options: KILN_SKIP_ASAN=1 skips step 2; KILN_JOBS=N sets build parallelism.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+JOBS=${KILN_JOBS:-$(nproc)}
+DATA=$(build/venv/bin/python -c "import onnx, os; print(os.path.join(os.path.dirname(onnx.__file__), 'backend/test/data/node'))")
+
+run_suite() {  # $1 = build folder, rest = extra cmake flags
+  local dir=$1; shift
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKILN_ONNX_NODE_DATA="$DATA" "$@" >/dev/null
+  cmake --build "$dir" -j "$JOBS"
+  (cd "$dir" && ctest --output-on-failure --timeout 1500)
+}
+
+echo "== release build: unit + conformance"
+run_suite build/release
+if [ "${KILN_SKIP_ASAN:-0}" != "1" ]; then
+  echo "== AddressSanitizer + UBSan build: unit + conformance"
+  ASAN_OPTIONS=detect_leaks=1 run_suite build/asan -DKILN_SANITIZE=ON
+fi
+echo "test.sh: all suites passed"

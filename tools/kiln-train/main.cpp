@@ -1,0 +1,210 @@
+// kiln-train: trains the MNIST reference models through Kiln's kernels and exports ONNX.
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <cmath>
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ir/error.h"
+#include "models/mnist/dataset.h"
+#include "train/export.h"
+#include "train/trainer.h"
+
+namespace {
+
+const char* kUsage =
+    "usage: kiln-train --data DIR [options]\n"
+    "  --data DIR              folder with the MNIST IDX files (.gz or raw)\n"
+    "  --model cnn|lenet5|mlp  (default cnn)\n"
+    "  --epochs N              (default 1)\n"
+    "  --batch B               (default 64)\n"
+    "  --optimizer adam|sgd|momentum|nesterov|adagrad|rmsprop|adamw  (default adam)\n"
+    "  --lr X                  (default: 1e-3 for adam/adamw/rmsprop, 1e-2 otherwise)\n"
+    "  --weight-decay X        (default 0; 0.01 for adamw)\n"
+    "  --momentum X            (momentum/nesterov, default 0.9)\n"
+    "  --lr-schedule none|step|cosine  (default none)\n"
+    "  --lr-step N --lr-gamma G        (step schedule, default 1 and 0.7)\n"
+    "  --seed S                (default 1)\n"
+    "  --threads N             (default 2; results do not depend on it)\n"
+    "  --checkpoint-dir D      (default checkpoints; 'none' disables)\n"
+    "  --resume CKPT           continue a run from a checkpoint\n"
+    "  --export OUT.onnx       write the trained model as ONNX (opset 17)\n"
+    "  --limit-train N --limit-test N  use only the first N samples\n"
+    "  --no-progress           only the per-epoch lines\n";
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void on_interrupt(int) {
+  g_stop.store(true);
+  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
+}
+
+// --name value pairs; a flag seen twice or without a value fails.
+struct Args {
+  std::map<std::string, std::string> values;
+  std::vector<std::string> switches;
+  bool has(const std::string& k) const { return values.count(k) != 0; }
+  std::string str(const std::string& k, const std::string& def) const {
+    auto it = values.find(k);
+    return it == values.end() ? def : it->second;
+  }
+  int64_t integer(const std::string& k, int64_t def, int64_t min) const {
+    if (!has(k)) return def;
+    const std::string& s = values.at(k);
+    size_t used = 0;
+    long long v = 0;
+    try {
+      v = std::stoll(s, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != s.size() || s.empty()) kiln::fail("--", k, ": '", s, "' is not an integer");
+    if (v < min) kiln::fail("--", k, ": must be >= ", min, ", got ", v);
+    return v;
+  }
+  double number(const std::string& k, double def) const {
+    if (!has(k)) return def;
+    const std::string& s = values.at(k);
+    char* end = nullptr;
+    const double v = std::strtod(s.c_str(), &end);
+    if (s.empty() || *end != '\0' || !std::isfinite(v)) kiln::fail("--", k, ": '", s, "' is not a number");
+    return v;
+  }
+};
+
+Args parse_args(int argc, char** argv) {
+  static const std::vector<std::string> kKnown = {
+      "data", "model", "epochs", "batch", "optimizer", "lr", "weight-decay", "momentum",
+      "lr-schedule", "lr-step", "lr-gamma", "seed", "threads", "checkpoint-dir", "resume",
+      "export", "limit-train", "limit-test"};
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--no-progress") {
+      a.switches.push_back("no-progress");
+      continue;
+    }
+    if (arg.rfind("--", 0) != 0) kiln::fail("unexpected argument '", arg, "'");
+    std::string key = arg.substr(2), value;
+    const size_t eq = key.find('=');
+    if (eq != std::string::npos) {
+      value = key.substr(eq + 1);
+      key = key.substr(0, eq);
+    } else {
+      if (i + 1 >= argc) kiln::fail("--", key, " needs a value");
+      value = argv[++i];
+    }
+    bool known = false;
+    for (const auto& k : kKnown) known |= k == key;
+    if (!known) kiln::fail("unknown option --", key);
+    if (a.has(key)) kiln::fail("--", key, " is given twice");
+    a.values[key] = value;
+  }
+  return a;
+}
+
+int run(int argc, char** argv) {
+  using namespace kiln;
+  using namespace kiln::train;
+  const Args a = parse_args(argc, argv);
+  if (!a.has("data")) fail("--data DIR is required");
+
+  TrainConfig cfg;
+  cfg.model = a.str("model", "cnn");
+  cfg.epochs = static_cast<int>(a.integer("epochs", 1, 1));
+  cfg.batch = a.integer("batch", 64, 1);
+  cfg.optimizer.kind = optimizer_from_name(a.str("optimizer", "adam"));
+  cfg.lr = a.number("lr", default_lr(cfg.optimizer.kind));
+  cfg.optimizer.weight_decay =
+      a.number("weight-decay", cfg.optimizer.kind == OptimizerKind::AdamW ? 0.01 : 0.0);
+  cfg.optimizer.momentum = a.number("momentum", 0.9);
+  cfg.schedule.kind = lr_schedule_from_name(a.str("lr-schedule", "none"));
+  cfg.schedule.step_size = static_cast<int>(a.integer("lr-step", 1, 1));
+  cfg.schedule.gamma = a.number("lr-gamma", 0.7);
+  cfg.seed = static_cast<uint64_t>(a.integer("seed", 1, 0));
+  cfg.threads = static_cast<int>(a.integer("threads", 2, 1));
+  const std::string ckdir = a.str("checkpoint-dir", "checkpoints");
+  if (ckdir != "none") cfg.checkpoint_dir = ckdir;
+  cfg.progress = a.switches.empty();
+
+  Checkpoint resume_from;
+  if (a.has("resume")) {
+    resume_from = load_checkpoint(a.str("resume", ""));
+    const TrainConfig saved = config_from_checkpoint(resume_from, cfg);
+    // Settings that define the run come from the checkpoint; contradicting them is an error.
+    const std::map<std::string, bool> agrees = {
+        {"model", cfg.model == saved.model},
+        {"batch", cfg.batch == saved.batch},
+        {"optimizer", cfg.optimizer.kind == saved.optimizer.kind},
+        {"seed", cfg.seed == saved.seed},
+        {"lr", cfg.lr == saved.lr},
+        {"weight-decay", cfg.optimizer.weight_decay == saved.optimizer.weight_decay},
+        {"momentum", cfg.optimizer.momentum == saved.optimizer.momentum},
+        {"lr-schedule", cfg.schedule.kind == saved.schedule.kind},
+        {"lr-step", cfg.schedule.step_size == saved.schedule.step_size},
+        {"lr-gamma", cfg.schedule.gamma == saved.schedule.gamma}};
+    for (const auto& [k, same] : agrees) {
+      if (a.has(k) && !same) {
+        fail("--", k, " differs from the checkpoint's setting; resume with the original value or omit it");
+      }
+    }
+    cfg = saved;
+    if (!a.has("epochs")) cfg.epochs = static_cast<int>(std::stoll(resume_from.get("epochs")));
+  }
+  cfg.schedule.total_epochs = cfg.epochs;
+
+  const mnist::MnistSplits data =
+      mnist::load_mnist(a.str("data", ""), a.integer("limit-train", 0, 0), a.integer("limit-test", 0, 0));
+  std::printf("kiln-train: model %s, %lld train / %lld test images, optimizer %s lr %g, batch %lld, seed %llu, %d threads\n",
+              cfg.model.c_str(), static_cast<long long>(data.train.count),
+              static_cast<long long>(data.test.count), optimizer_name(cfg.optimizer.kind), cfg.lr,
+              static_cast<long long>(cfg.batch), static_cast<unsigned long long>(cfg.seed), cfg.threads);
+  std::fflush(stdout);
+
+  Trainer trainer(cfg, data);
+  if (a.has("resume")) {
+    trainer.resume(resume_from);
+    std::printf("resumed from %s\n", a.str("resume", "").c_str());
+  }
+  std::signal(SIGINT, on_interrupt);
+  const bool done = trainer.train(stdout, &g_stop);
+  std::signal(SIGINT, SIG_DFL);
+  if (!done) {
+    if (cfg.checkpoint_dir.empty()) {
+      std::fprintf(stderr, "kiln-train: interrupted (no checkpoint: --checkpoint-dir none)\n");
+    } else {
+      std::fprintf(stderr, "kiln-train: interrupted; saved %s (continue with --resume %s)\n",
+                   trainer.last_checkpoint().c_str(), trainer.last_checkpoint().c_str());
+    }
+    return 130;
+  }
+  const EvalResult final_eval = trainer.evaluate(data.test);
+  print_confusion(stdout, final_eval.confusion);
+  if (a.has("export")) {
+    export_onnx(trainer.model(), a.str("export", ""));
+    std::printf("exported %s (ONNX opset %d)\n", a.str("export", "").c_str(), trainer.model().opset);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  try {
+    return run(argc, argv);
+  } catch (const kiln::Error& e) {
+    std::fprintf(stderr, "kiln-train: error: %s\n", e.what());
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "kiln-train: error: out of memory\n");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "kiln-train: error: %s\n", e.what());
+  }
+  return 1;
+}

@@ -1,0 +1,106 @@
+#include "train/train_step.h"
+
+#include <cstring>
+#include <map>
+
+#include "codegen/ref/interpreter.h"
+#include "train/parallel.h"
+
+namespace kiln::train {
+
+Tensor slice_rows(const Tensor& t, int64_t begin, int64_t end) {
+  KILN_CHECK(t.rank() >= 1 && begin >= 0 && begin <= end && end <= t.dim(0), "slice_rows: rows [",
+             begin, ", ", end, ") of ", t.describe());
+  Dims d = t.dims();
+  d[0] = end - begin;
+  Tensor out(t.dtype(), d);
+  const size_t row = t.dim(0) == 0 ? 0 : t.nbytes() / static_cast<size_t>(t.dim(0));
+  std::memcpy(out.raw(), static_cast<const char*>(t.raw()) + row * static_cast<size_t>(begin),
+              out.nbytes());
+  return out;
+}
+
+std::vector<int64_t> argmax_rows(const Tensor& t) {
+  KILN_CHECK(t.rank() == 2 && t.dtype() == DType::F32, "argmax_rows: expected f32 [B, C], got ",
+             t.describe());
+  std::vector<int64_t> out;
+  const float* p = t.data<float>();
+  const int64_t c = t.dim(1);
+  for (int64_t b = 0; b < t.dim(0); ++b) {
+    int64_t best = 0;
+    for (int64_t j = 1; j < c; ++j)
+      if (p[b * c + j] > p[b * c + best]) best = j;
+    out.push_back(best);
+  }
+  return out;
+}
+
+TrainStep::TrainStep(const TrainingGraph& tg, int threads, int64_t shard_size)
+    : tg_(tg), threads_(std::max(threads, 1)), shard_size_(std::max<int64_t>(shard_size, 1)) {}
+
+StepOutput TrainStep::run(const Tensor& images, const Tensor& labels,
+                          const std::vector<Tensor>& masks,
+                          const std::vector<Tensor>& params) const {
+  KILN_CHECK(params.size() == tg_.params.size(), "train step: ", params.size(),
+             " parameters given, the model has ", tg_.params.size());
+  KILN_CHECK(masks.size() == tg_.masks.size(), "train step: ", masks.size(),
+             " dropout masks given, the model has ", tg_.masks.size());
+  const int64_t batch = images.dim(0);
+  const int64_t shards = (batch + shard_size_ - 1) / shard_size_;
+  std::vector<std::map<std::string, Tensor>> results(static_cast<size_t>(shards));
+  const Interpreter interp(*tg_.graph);
+  parallel_for(threads_, shards, [&](int64_t s) {
+    const int64_t b0 = s * shard_size_, b1 = std::min(batch, b0 + shard_size_);
+    std::map<std::string, Tensor> in;
+    in[tg_.input_name] = slice_rows(images, b0, b1);
+    in[kLabelsName] = slice_rows(labels, b0, b1);
+    for (size_t i = 0; i < masks.size(); ++i) in[tg_.masks[i].input_name] = slice_rows(masks[i], b0, b1);
+    for (size_t i = 0; i < params.size(); ++i) in[tg_.params[i]] = params[i];
+    results[static_cast<size_t>(s)] = interp.run(in);
+  });
+
+  StepOutput out;
+  for (size_t i = 0; i < params.size(); ++i) out.grads.emplace_back(DType::F32, params[i].dims());
+  int64_t row = 0;
+  for (auto& r : results) {  // fixed shard order
+    out.loss_sum += r.at(kLossName).as_double(0);
+    const std::vector<int64_t> pred = argmax_rows(r.at(tg_.output_name));
+    for (int64_t p : pred) out.correct += p == labels.data<int64_t>()[row++];
+    for (size_t i = 0; i < params.size(); ++i) {
+      const Tensor& g = r.at(tg_.grads[i]);
+      KILN_CHECK(g.dims() == params[i].dims(), "gradient of '", tg_.params[i], "' is ",
+                 g.describe(), ", the parameter is ", params[i].describe());
+      float* acc = out.grads[i].data<float>();
+      const float* gp = g.data<float>();
+      for (int64_t j = 0; j < g.numel(); ++j) acc[j] += gp[j];
+    }
+  }
+  return out;
+}
+
+Tensor run_inference(const Graph& model, const Tensor& images, int threads, int64_t shard_size) {
+  KILN_CHECK(model.inputs.size() == 1 && model.outputs.size() == 1,
+             "inference: the model must have one input and one output");
+  const int64_t batch = images.dim(0);
+  shard_size = std::max<int64_t>(shard_size, 1);
+  const int64_t shards = (batch + shard_size - 1) / shard_size;
+  std::vector<Tensor> parts(static_cast<size_t>(shards));
+  const Interpreter interp(model);
+  parallel_for(threads, shards, [&](int64_t s) {
+    const int64_t b0 = s * shard_size, b1 = std::min(batch, b0 + shard_size);
+    auto r = interp.run({{model.inputs[0]->name(), slice_rows(images, b0, b1)}});
+    parts[static_cast<size_t>(s)] = r.at(model.outputs[0]->name());
+  });
+  KILN_CHECK(!parts.empty(), "inference: empty batch");
+  Dims d = parts[0].dims();
+  d[0] = batch;
+  Tensor out(parts[0].dtype(), d);
+  size_t off = 0;
+  for (const Tensor& p : parts) {
+    std::memcpy(static_cast<char*>(out.raw()) + off, p.raw(), p.nbytes());
+    off += p.nbytes();
+  }
+  return out;
+}
+
+}  // namespace kiln::train
