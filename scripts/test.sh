@@ -12,7 +12,8 @@ DATA=$(build/venv/bin/python -c "import onnx, os; print(os.path.join(os.path.dir
 
 run_suite() {  # $1 = build folder, rest = extra cmake flags
   local dir=$1; shift
-  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKILN_ONNX_NODE_DATA="$DATA" "$@" >/dev/null
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKILN_BUILD_TESTS=ON \
+    -DKILN_ONNX_NODE_DATA="$DATA" "$@" >/dev/null
   cmake --build "$dir" -j "$JOBS"
   (cd "$dir" && ctest --output-on-failure --timeout 1500)
 }

@@ -1,4 +1,9 @@
 // kiln-train: trains the MNIST reference models through Kiln's kernels and exports ONNX.
+#include <algorithm>
+#include <chrono>
+
+#include "codegen/ref/interpreter.h"
+#include "frontend/onnx_loader.h"
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -33,7 +38,8 @@ const char* kUsage =
     "  --resume CKPT           continue a run from a checkpoint\n"
     "  --export OUT.onnx       write the trained model as ONNX (opset 17)\n"
     "  --limit-train N --limit-test N  use only the first N samples\n"
-    "  --no-progress           only the per-epoch lines\n";
+    "  --no-progress           only the per-epoch lines\n"
+    "  --evaluate MODEL.onnx   run an exported model on the test set (no training)\n";
 
 std::atomic<bool> g_stop{false};
 
@@ -79,7 +85,7 @@ Args parse_args(int argc, char** argv) {
   static const std::vector<std::string> kKnown = {
       "data", "model", "epochs", "batch", "optimizer", "lr", "weight-decay", "momentum",
       "lr-schedule", "lr-step", "lr-gamma", "seed", "threads", "checkpoint-dir", "resume",
-      "export", "limit-train", "limit-test"};
+      "export", "limit-train", "limit-test", "evaluate"};
   Args a;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -106,11 +112,53 @@ Args parse_args(int argc, char** argv) {
   return a;
 }
 
+// --evaluate MODEL.onnx: the exported model, loaded back through Kiln's ONNX frontend and run
+// by the reference backend over the test set; prints accuracy and the confusion matrix.
+int evaluate_onnx(const Args& a) {
+  using namespace kiln;
+  const mnist::MnistSplits data = mnist::load_mnist(a.str("data", ""), 1, a.integer("limit-test", 0, 0));
+  const std::string path = a.str("evaluate", "");
+  frontend::LoadedModel lm = frontend::load_onnx(path);
+  const Graph& g = *lm.graph;
+  if (g.inputs.size() != 1 || g.outputs.size() != 1) {
+    fail("'", path, "' must have one input and one output to be evaluated on MNIST");
+  }
+  Interpreter interp(g);
+  const mnist::Dataset& test = data.test;
+  std::vector<int64_t> confusion(100, 0);
+  int64_t correct = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (int64_t first = 0; first < test.count; first += 256) {
+    std::vector<int64_t> idx;
+    for (int64_t i = first; i < std::min(test.count, first + 256); ++i) idx.push_back(i);
+    const Tensor out = interp.run({{g.inputs[0]->name(), test.images(idx)}}).begin()->second;
+    if (out.dtype() != DType::F32 || out.rank() != 2 || out.dim(1) != 10 ||
+        out.dim(0) != static_cast<int64_t>(idx.size())) {
+      fail("'", path, "' output is ", out.describe(), ", expected f32[N,10]");
+    }
+    const float* p = out.data<float>();
+    for (size_t k = 0; k < idx.size(); ++k) {
+      const int64_t pred = std::max_element(p + k * 10, p + k * 10 + 10) - (p + k * 10);
+      const int64_t label = test.labels[static_cast<size_t>(idx[k])];
+      ++confusion[static_cast<size_t>(label * 10 + pred)];
+      correct += pred == label;
+    }
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  train::print_confusion(stdout, confusion);
+  std::printf("evaluate %s: accuracy=%.2f%% on %lld test images (%.1f s, reference backend)\n",
+              path.c_str(), 100.0 * static_cast<double>(correct) / static_cast<double>(test.count),
+              static_cast<long long>(test.count), secs);
+  return 0;
+}
+
 int run(int argc, char** argv) {
   using namespace kiln;
   using namespace kiln::train;
   const Args a = parse_args(argc, argv);
   if (!a.has("data")) fail("--data DIR is required");
+
+  if (a.has("evaluate")) return evaluate_onnx(a);
 
   TrainConfig cfg;
   cfg.model = a.str("model", "cnn");
