@@ -5,9 +5,13 @@
 namespace kiln {
 
 namespace {
+// Dims with every symbolic dim counted as 1 (a per-sample cost for a symbolic batch);
+// nullopt when the rank is unknown.
 std::optional<Dims> static_shape(const Value* v) {
-  if (!v || !v->type.shape.is_static()) return std::nullopt;
-  return v->type.shape.static_dims();
+  if (!v || !v->type.shape.rank_known) return std::nullopt;
+  Dims d;
+  for (const Dim& x : v->type.shape.dims) d.push_back(x.is_static() ? x.value : 1);
+  return d;
 }
 int64_t prod(const Dims& d, size_t from = 0) {
   int64_t p = 1;
@@ -57,6 +61,8 @@ int64_t estimate_graph_macs(const Graph& g, bool* complete) {
     auto m = estimate_macs(*n);
     if (m) total += *m;
     else *complete = false;
+    for (const Value* v : n->outputs())
+      if (v && !v->type.shape.is_static()) *complete = false;
   }
   return total;
 }

@@ -7,8 +7,9 @@
 namespace kiln {
 class Node;
 class Graph;
-// MACs of one node, nullopt when its shapes are not static. Ops without products count 0.
+// MACs of one node, symbolic dims counted as 1; nullopt when a rank is unknown.
+// Ops without products count 0.
 std::optional<int64_t> estimate_macs(const Node& n);
-// Sum over the graph; `*complete` is false when some node's shapes were not static.
+// Sum over the graph; `*complete` is false when some shape was symbolic or unknown.
 int64_t estimate_graph_macs(const Graph& g, bool* complete);
 }  // namespace kiln

@@ -109,7 +109,7 @@ int kilnc_inspect(const std::vector<std::string>& args) {
     bool complete = true;
     const int64_t macs = estimate_graph_macs(*g, &complete);
     std::printf("macs: %lld%s\n", static_cast<long long>(macs),
-                complete ? "" : " (lower bound: some shapes are symbolic)");
+                complete ? "" : " (symbolic dims counted as 1)");
   } else {
     std::printf("macs: unknown (model not importable)\n");
   }

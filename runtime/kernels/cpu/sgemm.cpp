@@ -1,0 +1,149 @@
+// Public SGEMM entry points: argument checks, packing of the non-pre-packed operands, and the
+// header that ties a pre-packed buffer to the kernel that packed it.
+#include "runtime/kernels/cpu/sgemm.h"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "runtime/kernels/cpu/sgemm_driver.h"
+#include "runtime/kernels/cpu/sgemm_pack.h"
+
+namespace kiln::cpu {
+namespace {
+
+// Precedes the floats of a pre-packed operand; 64 bytes so the floats stay 64-byte aligned.
+struct alignas(64) PackHeader {
+  uint32_t magic;
+  int32_t isa;
+  int64_t rows;  // N for packed B, M for packed A
+  int64_t K;
+};
+constexpr uint32_t kPackedAMagic = 0x4b50414bu;  // "KAPK"
+constexpr uint32_t kPackedBMagic = 0x4b50424bu;  // "KBPK"
+static_assert(sizeof(PackHeader) == 64);
+
+thread_local ScratchBuffer t_a_scratch;
+
+[[noreturn]] void bad_argument(const std::string& what) {
+  throw std::invalid_argument("kiln_sgemm: " + what);
+}
+
+void check_dims(int64_t M, int64_t N, int64_t K) {
+  if (M < 0 || N < 0 || K < 0) bad_argument("negative dimension");
+}
+
+// The leading dimension of a row-major rows x cols matrix must cover a whole row.
+void check_ld(const char* name, int64_t ld, int64_t rows, int64_t cols) {
+  if (rows > 0 && ld < std::max<int64_t>(cols, 1)) {
+    bad_argument(std::string(name) + " is " + std::to_string(ld) + ", below the row length " +
+                 std::to_string(cols));
+  }
+}
+
+const PackHeader& read_header(const void* packed, uint32_t magic, int64_t rows, int64_t K) {
+  const auto* h = static_cast<const PackHeader*>(packed);
+  if (h->magic != magic) bad_argument("buffer was not packed by kiln_sgemm_pack_a/_b");
+  if (h->rows != rows || h->K != K) {
+    bad_argument("packed operand is " + std::to_string(h->rows) + "x" + std::to_string(h->K) +
+                 ", call needs " + std::to_string(rows) + "x" + std::to_string(K));
+  }
+  return *h;
+}
+
+GemmOutput make_output(float alpha, float beta, float* C, int64_t ldc,
+                       const KilnGemmEpilogue* ep) {
+  return GemmOutput{alpha, beta, C, ldc, ep ? *ep : KilnGemmEpilogue{nullptr, nullptr, 0}};
+}
+
+float* floats_after(void* header) {
+  return reinterpret_cast<float*>(static_cast<char*>(header) + sizeof(PackHeader));
+}
+const float* floats_after(const void* header) {
+  return reinterpret_cast<const float*>(static_cast<const char*>(header) + sizeof(PackHeader));
+}
+
+}  // namespace
+}  // namespace kiln::cpu
+
+using namespace kiln::cpu;
+
+extern "C" {
+
+void kiln_sgemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+                int64_t ldc, const KilnGemmEpilogue* epilogue, kiln::ThreadPool* pool) {
+  check_dims(M, N, K);
+  check_ld("lda", lda, trans_a ? K : M, trans_a ? M : K);
+  check_ld("ldb", ldb, trans_b ? N : K, trans_b ? K : N);
+  check_ld("ldc", ldc, M, N);
+  if (M == 0 || N == 0) return;
+  const SgemmKernel& kern = sgemm_kernel(active_isa());
+  const GemmOutput out = make_output(alpha, beta, C, ldc, epilogue);
+  if (K == 0) return scale_c_with_epilogue(M, N, out);
+  float* packed_a = t_a_scratch.floats(static_cast<size_t>(round_up(M, kern.mr) * K));
+  pack_a(kern, trans_a != 0, M, K, A, lda, packed_a, pool);
+  run_packed_sgemm(kern, M, N, K, packed_a, MatrixBSource(trans_b != 0, B, ldb), out, pool);
+}
+
+size_t kiln_sgemm_packed_b_size(int64_t N, int64_t K) {
+  const SgemmKernel& kern = sgemm_kernel(active_isa());
+  return sizeof(PackHeader) + sizeof(float) * static_cast<size_t>(round_up(N, kern.nr) * K);
+}
+
+size_t kiln_sgemm_packed_a_size(int64_t M, int64_t K) {
+  const SgemmKernel& kern = sgemm_kernel(active_isa());
+  return sizeof(PackHeader) + sizeof(float) * static_cast<size_t>(round_up(M, kern.mr) * K);
+}
+
+void kiln_sgemm_pack_b(int trans_b, int64_t N, int64_t K, const float* B, int64_t ldb,
+                       void* packed) {
+  check_dims(0, N, K);
+  check_ld("ldb", ldb, trans_b ? N : K, trans_b ? K : N);
+  const SgemmKernel& kern = sgemm_kernel(active_isa());
+  PackHeader h{kPackedBMagic, static_cast<int32_t>(kern.isa), N, K};
+  std::memcpy(packed, &h, sizeof h);
+  pack_b(kern, trans_b != 0, N, K, B, ldb, floats_after(packed));
+}
+
+void kiln_sgemm_pack_a(int trans_a, int64_t M, int64_t K, const float* A, int64_t lda,
+                       void* packed) {
+  check_dims(M, 0, K);
+  check_ld("lda", lda, trans_a ? K : M, trans_a ? M : K);
+  const SgemmKernel& kern = sgemm_kernel(active_isa());
+  PackHeader h{kPackedAMagic, static_cast<int32_t>(kern.isa), M, K};
+  std::memcpy(packed, &h, sizeof h);
+  pack_a(kern, trans_a != 0, M, K, A, lda, floats_after(packed), nullptr);
+}
+
+void kiln_sgemm_packed_b(int trans_a, int64_t M, int64_t N, int64_t K, float alpha,
+                         const float* A, int64_t lda, const void* packed_b, float beta, float* C,
+                         int64_t ldc, const KilnGemmEpilogue* epilogue, kiln::ThreadPool* pool) {
+  check_dims(M, N, K);
+  check_ld("lda", lda, trans_a ? K : M, trans_a ? M : K);
+  check_ld("ldc", ldc, M, N);
+  const PackHeader& h = read_header(packed_b, kPackedBMagic, N, K);
+  if (M == 0 || N == 0) return;
+  const SgemmKernel& kern = sgemm_kernel(static_cast<Isa>(h.isa));
+  const GemmOutput out = make_output(alpha, beta, C, ldc, epilogue);
+  if (K == 0) return scale_c_with_epilogue(M, N, out);
+  float* packed_a = t_a_scratch.floats(static_cast<size_t>(round_up(M, kern.mr) * K));
+  pack_a(kern, trans_a != 0, M, K, A, lda, packed_a, pool);
+  run_packed_sgemm(kern, M, N, K, packed_a, PackedBSource(floats_after(packed_b), N), out, pool);
+}
+
+void kiln_sgemm_packed_a(int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                         const void* packed_a, const float* B, int64_t ldb, float beta, float* C,
+                         int64_t ldc, const KilnGemmEpilogue* epilogue, kiln::ThreadPool* pool) {
+  check_dims(M, N, K);
+  check_ld("ldb", ldb, trans_b ? N : K, trans_b ? K : N);
+  check_ld("ldc", ldc, M, N);
+  const PackHeader& h = read_header(packed_a, kPackedAMagic, M, K);
+  if (M == 0 || N == 0) return;
+  const SgemmKernel& kern = sgemm_kernel(static_cast<Isa>(h.isa));
+  run_packed_sgemm(kern, M, N, K, floats_after(packed_a), MatrixBSource(trans_b != 0, B, ldb),
+                   make_output(alpha, beta, C, ldc, epilogue), pool);
+}
+
+}  // extern "C"

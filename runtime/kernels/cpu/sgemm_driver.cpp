@@ -1,0 +1,149 @@
+#include "runtime/kernels/cpu/sgemm_driver.h"
+
+#include <algorithm>
+
+#include "runtime/kernels/cpu/sgemm_pack.h"
+#include "runtime/threadpool/thread_pool.h"
+
+namespace kiln::cpu {
+
+namespace {
+
+// Block sizes for a core with a 48 KiB L1d and a 2 MiB L2:
+//  AVX-512: kc 256 -> one B panel is 256 x 32 x 4 B = 32 KiB (L1), one A panel 14 KiB streams
+//  from L2; mc 336 -> the A block is 336 KiB; nc 1024 -> the B block is 1 MiB; both fit in L2.
+//  AVX2 / scalar: B panel 256 x 16 x 4 B = 16 KiB, A block 240 x 256 x 4 B = 240 KiB.
+const SgemmKernel kAvx512{Isa::Avx512, 14, 32, 256, 336, 1024, &sgemm_micro_avx512};
+const SgemmKernel kAvx2{Isa::Avx2, 6, 16, 256, 240, 1024, &sgemm_micro_avx2};
+const SgemmKernel kScalar{Isa::Scalar, 6, 16, 256, 240, 1024, &sgemm_micro_scalar};
+
+// Below this many multiply-adds a call stays on the calling thread.
+constexpr int64_t kMinParallelMacs = int64_t{1} << 20;
+
+thread_local ScratchBuffer t_b_scratch;
+
+struct TileGrid {
+  int64_t m_tiles = 1, n_tiles = 1;
+};
+
+// Tiles of C: N is cut into at least ceil(N / nc) ranges of whole panels, and into at least one
+// per thread when N has the panels for it; M is cut only when N alone cannot feed the threads.
+TileGrid plan_tiles(const SgemmKernel& kern, int64_t M, int64_t N, int threads) {
+  const int64_t n_panels = (N + kern.nr - 1) / kern.nr;
+  const int64_t m_panels = (M + kern.mr - 1) / kern.mr;
+  TileGrid g;
+  g.n_tiles = std::max<int64_t>((N + kern.nc - 1) / kern.nc, 1);
+  if (threads > 1) {
+    g.n_tiles = std::min(n_panels, round_up(g.n_tiles, threads));
+    if (g.n_tiles < threads) {
+      g.m_tiles = std::min(m_panels, (threads + g.n_tiles - 1) / g.n_tiles);
+    }
+  }
+  return g;
+}
+
+// One tile: rows [m0, m1) x columns [n0, n1) of C, m0 / n0 on panel boundaries.
+void run_tile(const SgemmKernel& kern, int64_t M, int64_t K, const float* packed_a,
+              const BPanelSource& b, const GemmOutput& out, int64_t m0, int64_t m1, int64_t n0,
+              int64_t n1) {
+  const int64_t mpad = round_up(M, kern.mr);
+  const int64_t nc_tile = n1 - n0;
+  float* scratch = t_b_scratch.floats(static_cast<size_t>(
+      std::min(kern.kc, K) * round_up(std::min(nc_tile, kern.nc), kern.nr)));
+  for (int64_t j0 = n0; j0 < n1; j0 += kern.nc) {
+    const int64_t nc = std::min(kern.nc, n1 - j0);
+    for (int64_t k0 = 0; k0 < K; k0 += kern.kc) {
+      const int64_t kc = std::min(kern.kc, K - k0);
+      const bool first = k0 == 0, last = k0 + kc == K;
+      const float* bblock = b.block(kern, k0, kc, j0, nc, scratch);
+      const float* ablock = packed_a + k0 * mpad;
+      MicroTile t{};
+      t.ldc = out.ldc;
+      t.alpha = out.alpha;
+      t.beta = first ? out.beta : 1.0f;
+      t.load_c = !first || out.beta != 0.0f;
+      t.relu = last && out.epilogue.relu != 0;
+      for (int64_t i0 = m0; i0 < m1; i0 += kern.mc) {
+        const int64_t i1 = std::min(m1, i0 + kern.mc);
+        for (int64_t jp = 0; jp < nc; jp += kern.nr) {
+          const float* bpanel = bblock + jp * kc;
+          const int64_t col = j0 + jp;
+          t.cols = static_cast<int>(std::min<int64_t>(kern.nr, j0 + nc - col));
+          t.column_bias =
+              last && out.epilogue.column_bias ? out.epilogue.column_bias + col : nullptr;
+          for (int64_t row = i0; row < i1; row += kern.mr) {
+            t.rows = static_cast<int>(std::min<int64_t>(kern.mr, i1 - row));
+            t.c = out.c + row * out.ldc + col;
+            t.row_bias = last && out.epilogue.row_bias ? out.epilogue.row_bias + row : nullptr;
+            kern.micro(kc, ablock + row * kc, bpanel, t);
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+const SgemmKernel& sgemm_kernel(Isa isa) {
+  switch (isa) {
+    case Isa::Avx512: return kAvx512;
+    case Isa::Avx2: return kAvx2;
+    case Isa::Scalar: break;
+  }
+  return kScalar;
+}
+
+const float* MatrixBSource::block(const SgemmKernel& kern, int64_t k0, int64_t kc, int64_t n0,
+                                  int64_t nc, float* scratch) const {
+  pack_b_block(kern, trans_, b_, ldb_, k0, kc, n0, nc, scratch);
+  return scratch;
+}
+
+const float* PackedBSource::block(const SgemmKernel& kern, int64_t k0, int64_t kc, int64_t n0,
+                                  int64_t, float*) const {
+  return packed_ + k0 * round_up(n_, kern.nr) + n0 * kc;
+}
+
+void run_packed_sgemm(const SgemmKernel& kern, int64_t M, int64_t N, int64_t K,
+                      const float* packed_a, const BPanelSource& b, const GemmOutput& out,
+                      ThreadPool* pool) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) return scale_c_with_epilogue(M, N, out);
+  const int threads = pool && M * N * K >= kMinParallelMacs ? pool->num_threads() : 1;
+  const TileGrid g = plan_tiles(kern, M, N, threads);
+  const int64_t n_panels = (N + kern.nr - 1) / kern.nr;
+  const int64_t m_panels = (M + kern.mr - 1) / kern.mr;
+  auto run_tiles = [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) {
+      const int64_t tm = t / g.n_tiles, tn = t % g.n_tiles;
+      const int64_t m0 = m_panels * tm / g.m_tiles * kern.mr;
+      const int64_t m1 = std::min(M, m_panels * (tm + 1) / g.m_tiles * kern.mr);
+      const int64_t n0 = n_panels * tn / g.n_tiles * kern.nr;
+      const int64_t n1 = std::min(N, n_panels * (tn + 1) / g.n_tiles * kern.nr);
+      if (m0 < m1 && n0 < n1) run_tile(kern, M, K, packed_a, b, out, m0, m1, n0, n1);
+    }
+  };
+  const int64_t tiles = g.m_tiles * g.n_tiles;
+  if (threads > 1 && tiles > 1) {
+    pool->parallel_for(tiles, run_tiles);
+  } else {
+    run_tiles(0, tiles);
+  }
+}
+
+void scale_c_with_epilogue(int64_t M, int64_t N, const GemmOutput& out) {
+  const KilnGemmEpilogue& ep = out.epilogue;
+  for (int64_t m = 0; m < M; ++m) {
+    float* c = out.c + m * out.ldc;
+    for (int64_t n = 0; n < N; ++n) {
+      float v = out.beta != 0.0f ? c[n] * out.beta : 0.0f;
+      if (ep.row_bias) v += ep.row_bias[m];
+      if (ep.column_bias) v += ep.column_bias[n];
+      if (ep.relu) v = std::max(v, 0.0f);
+      c[n] = v;
+    }
+  }
+}
+
+}  // namespace kiln::cpu

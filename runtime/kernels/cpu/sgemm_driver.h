@@ -1,0 +1,68 @@
+// Internal: the blocked, threaded SGEMM loop nest shared by kiln_sgemm*, and the convolution
+// (whose B operand is an image packed on the fly instead of a stored matrix).
+#pragma once
+
+#include <cstdint>
+
+#include "runtime/kernels/cpu/sgemm.h"
+#include "runtime/kernels/cpu/sgemm_kernel.h"
+
+namespace kiln {
+class ThreadPool;
+}
+
+namespace kiln::cpu {
+
+// Where the packed blocks of op(B) come from.
+class BPanelSource {
+ public:
+  virtual ~BPanelSource() = default;
+  // The packed block of rows [k0, k0+kc) and columns [n0, n0+nc) of op(B) (n0 is a multiple of
+  // nr): a pointer into pre-packed storage, or `scratch` (room for kc * round_up(nc, nr)
+  // floats) after packing into it.
+  virtual const float* block(const SgemmKernel& kern, int64_t k0, int64_t kc, int64_t n0,
+                             int64_t nc, float* scratch) const = 0;
+};
+
+// op(B) stored as a row-major matrix.
+class MatrixBSource final : public BPanelSource {
+ public:
+  MatrixBSource(bool trans, const float* B, int64_t ldb) : trans_(trans), b_(B), ldb_(ldb) {}
+  const float* block(const SgemmKernel& kern, int64_t k0, int64_t kc, int64_t n0, int64_t nc,
+                     float* scratch) const override;
+
+ private:
+  bool trans_;
+  const float* b_;
+  int64_t ldb_;
+};
+
+// op(B) pre-packed whole by pack_b (N columns).
+class PackedBSource final : public BPanelSource {
+ public:
+  PackedBSource(const float* packed, int64_t N) : packed_(packed), n_(N) {}
+  const float* block(const SgemmKernel& kern, int64_t k0, int64_t kc, int64_t n0, int64_t nc,
+                     float* scratch) const override;
+
+ private:
+  const float* packed_;
+  int64_t n_;
+};
+
+struct GemmOutput {
+  float alpha, beta;
+  float* c;
+  int64_t ldc;
+  KilnGemmEpilogue epilogue;
+};
+
+// C = alpha * A * B + beta * C (+ epilogue), A already packed whole (pack_a layout). Splits C
+// into tiles over `pool` (may be null).
+void run_packed_sgemm(const SgemmKernel& kern, int64_t M, int64_t N, int64_t K,
+                      const float* packed_a, const BPanelSource& b, const GemmOutput& out,
+                      ThreadPool* pool);
+
+// The K == 0 case: C = beta * C, then the epilogue.
+void scale_c_with_epilogue(int64_t M, int64_t N, const GemmOutput& out);
+
+}  // namespace kiln::cpu

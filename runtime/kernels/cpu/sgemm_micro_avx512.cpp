@@ -1,0 +1,94 @@
+// AVX-512 SGEMM micro-kernel: 14 rows x 32 columns of C in 28 zmm accumulators. Per k step it
+// loads two B vectors and broadcasts 14 A values (folded into the FMAs as {1to16} memory
+// operands), so 30 of the 32 registers are live and each loaded B vector feeds 14 FMAs.
+#include <immintrin.h>
+
+#include <array>
+#include <utility>
+
+#include "runtime/kernels/cpu/sgemm_kernel.h"
+
+namespace kiln::cpu {
+
+namespace {
+
+constexpr int kMr = 14;
+constexpr int kNr = 32;
+
+inline __mmask16 lane_mask(int n) {
+  return n >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << n) - 1u);
+}
+
+template <int Rows>
+void micro_rows(int64_t kc, const float* a, const float* b, const MicroTile& t) {
+  __m512 acc0[Rows], acc1[Rows];
+#pragma GCC unroll 14
+  for (int i = 0; i < Rows; ++i) {
+    acc0[i] = _mm512_setzero_ps();
+    acc1[i] = _mm512_setzero_ps();
+  }
+#pragma GCC unroll 4
+  for (int64_t k = 0; k < kc; ++k) {
+    const __m512 b0 = _mm512_loadu_ps(b);
+    const __m512 b1 = _mm512_loadu_ps(b + 16);
+#pragma GCC unroll 14
+    for (int i = 0; i < Rows; ++i) {
+      const __m512 ai = _mm512_set1_ps(a[i]);
+      acc0[i] = _mm512_fmadd_ps(ai, b0, acc0[i]);
+      acc1[i] = _mm512_fmadd_ps(ai, b1, acc1[i]);
+    }
+    a += kMr;
+    b += kNr;
+  }
+
+  const __mmask16 m0 = lane_mask(t.cols);
+  const __mmask16 m1 = lane_mask(t.cols > 16 ? t.cols - 16 : 0);
+  const __m512 alpha = _mm512_set1_ps(t.alpha);
+  const __m512 beta = _mm512_set1_ps(t.beta);
+  const __m512 zero = _mm512_setzero_ps();
+  __m512 cb0 = zero, cb1 = zero;
+  if (t.column_bias) {
+    cb0 = _mm512_maskz_loadu_ps(m0, t.column_bias);
+    cb1 = _mm512_maskz_loadu_ps(m1, t.column_bias + 16);
+  }
+#pragma GCC unroll 14
+  for (int i = 0; i < Rows; ++i) {
+    float* c = t.c + i * t.ldc;
+    __m512 v0 = _mm512_mul_ps(acc0[i], alpha);
+    __m512 v1 = _mm512_mul_ps(acc1[i], alpha);
+    if (t.load_c) {
+      v0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m0, c), beta, v0);
+      v1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m1, c + 16), beta, v1);
+    }
+    if (t.row_bias) {
+      const __m512 rb = _mm512_set1_ps(t.row_bias[i]);
+      v0 = _mm512_add_ps(v0, rb);
+      v1 = _mm512_add_ps(v1, rb);
+    }
+    if (t.column_bias) {
+      v0 = _mm512_add_ps(v0, cb0);
+      v1 = _mm512_add_ps(v1, cb1);
+    }
+    if (t.relu) {
+      // The mask form: GCC 12's plain _mm512_max_ps trips -Wmaybe-uninitialized.
+      v0 = _mm512_mask_max_ps(v0, 0xFFFF, v0, zero);
+      v1 = _mm512_mask_max_ps(v1, 0xFFFF, v1, zero);
+    }
+    _mm512_mask_storeu_ps(c, m0, v0);
+    _mm512_mask_storeu_ps(c + 16, m1, v1);
+  }
+}
+
+template <size_t... I>
+constexpr auto make_row_table(std::index_sequence<I...>) {
+  return std::array<MicroKernelFn, sizeof...(I)>{&micro_rows<static_cast<int>(I) + 1>...};
+}
+
+}  // namespace
+
+void sgemm_micro_avx512(int64_t kc, const float* a, const float* b, const MicroTile& t) {
+  static constexpr auto table = make_row_table(std::make_index_sequence<kMr>());
+  table[static_cast<size_t>(t.rows - 1)](kc, a, b, t);
+}
+
+}  // namespace kiln::cpu
