@@ -67,19 +67,24 @@ void infer_node(InferContext& ctx) {
   kInferFns[static_cast<size_t>(ctx.op)](ctx);
 }
 
+InferContext make_infer_context(const Node& n) {
+  InferContext ctx;
+  ctx.op = n.op;
+  ctx.opset = n.opset;
+  ctx.attrs = &n.attrs;
+  ctx.node_name = n.name;
+  for (Value* v : n.inputs()) {
+    ctx.input_types.push_back(v ? &v->type : nullptr);
+    ctx.input_values.push_back(v && v->constant ? &*v->constant : nullptr);
+  }
+  ctx.outputs.resize(n.outputs().size());
+  return ctx;
+}
+
 void infer_shapes(Graph& g) {
   for (const auto& np : g.nodes()) {
     Node& n = *np;
-    InferContext ctx;
-    ctx.op = n.op;
-    ctx.opset = n.opset;
-    ctx.attrs = &n.attrs;
-    ctx.node_name = n.name;
-    for (Value* v : n.inputs()) {
-      ctx.input_types.push_back(v ? &v->type : nullptr);
-      ctx.input_values.push_back(v && v->constant ? &*v->constant : nullptr);
-    }
-    ctx.outputs.resize(n.outputs().size());
+    InferContext ctx = make_infer_context(n);
     infer_node(ctx);
     for (size_t i = 0; i < n.outputs().size(); ++i) {
       Value* out = n.output(i);

@@ -13,6 +13,7 @@
 namespace kiln {
 
 class Graph;
+class Node;
 
 struct InferContext {
   OpKind op;
@@ -53,7 +54,10 @@ InferFn infer_fn(OpKind op);
 // Runs an op's inference after checking arity; errors are prefixed with the node label.
 void infer_node(InferContext& ctx);
 
-// Infers every node's output types in order; with `strict`, unsupported/ill-typed nodes fail.
+// The inference context of a graph node: its inputs' types and known constant values.
+InferContext make_infer_context(const Node& n);
+
+// Infers every node's output types in order, keeping declared dims inference cannot tell.
 void infer_shapes(Graph& g);
 
 #define KILN_OP(Name, ...) void infer_##Name(InferContext& ctx);

@@ -7,16 +7,7 @@
 namespace kiln::train {
 
 void infer_node_types(Node& n) {
-  InferContext ctx;
-  ctx.op = n.op;
-  ctx.opset = n.opset;
-  ctx.attrs = &n.attrs;
-  ctx.node_name = n.name;
-  for (Value* v : n.inputs()) {
-    ctx.input_types.push_back(v ? &v->type : nullptr);
-    ctx.input_values.push_back(v && v->constant ? &*v->constant : nullptr);
-  }
-  ctx.outputs.resize(n.outputs().size());
+  InferContext ctx = make_infer_context(n);
   infer_node(ctx);
   for (size_t i = 0; i < n.outputs().size(); ++i) {
     if (Value* out = n.output(i)) out->type = std::move(ctx.outputs[i]);
