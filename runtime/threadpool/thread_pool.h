@@ -49,8 +49,8 @@ class ThreadPool {
   std::condition_variable done_cv_;
   uint64_t generation_ = 0;  // bumped once per parallel_for; workers wait for a new one
   bool stopping_ = false;
-  int pending_ = 0;          // chunks not yet finished in the current generation
-  int active_chunks_ = 0;    // chunks in the current generation
+  int pending_ = 0;        // chunks not yet finished in the current generation
+  int active_chunks_ = 0;  // chunks in the current generation
   int64_t n_ = 0;
   const RangeFn* fn_ = nullptr;
   std::exception_ptr error_;

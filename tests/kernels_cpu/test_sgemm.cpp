@@ -113,8 +113,8 @@ double tolerance(const GemmCase& g) {
 }
 
 std::string describe(const GemmCase& g, cpu::Isa isa) {
-  return std::string(cpu::isa_name(isa)) + " ta=" + std::to_string(g.ta) + " tb=" +
-         std::to_string(g.tb) + " M=" + std::to_string(g.M) + " N=" + std::to_string(g.N) +
+  return std::string(cpu::isa_name(isa)) + " ta=" + std::to_string(g.ta) +
+         " tb=" + std::to_string(g.tb) + " M=" + std::to_string(g.M) + " N=" + std::to_string(g.N) +
          " K=" + std::to_string(g.K) + " alpha=" + std::to_string(g.alpha) +
          " beta=" + std::to_string(g.beta);
 }
@@ -138,8 +138,8 @@ TEST(CpuSgemm, RandomShapesAllTransposesAllIsas) {
   for (int ta = 0; ta < 2; ++ta) {
     for (int tb = 0; tb < 2; ++tb) {
       for (int rep = 0; rep < 12; ++rep, ++i) {
-        GemmCase g{ta != 0, tb != 0, dim(rng), dim(rng), dim(rng), alphas[i % 3],
-                   betas[(i / 3) % 3]};
+        GemmCase g{ta != 0,  tb != 0,       dim(rng),          dim(rng),
+                   dim(rng), alphas[i % 3], betas[(i / 3) % 3]};
         g.pad_a = i % 3;
         g.pad_b = (i + 1) % 4;
         g.pad_c = i % 2 ? 5 : 0;
@@ -154,10 +154,10 @@ TEST(CpuSgemm, LargeKAndBlockBoundaries) {
   ThreadPool pool(2);
   // K crosses several KC blocks (beta applied once, epilogue on the last block only); M and N
   // cross the MC / NC blocks and leave register-tile tails.
-  for (const GemmCase& g : {GemmCase{false, false, 37, 45, 1100, 1.0f, 0.5f},
-                            GemmCase{true, true, 5, 3, 777, -0.5f, 1.0f},
-                            GemmCase{false, true, 351, 1061, 300, 1.0f, 0.0f, 0, 0, 0, true,
-                                     true, true}}) {
+  for (const GemmCase& g :
+       {GemmCase{false, false, 37, 45, 1100, 1.0f, 0.5f},
+        GemmCase{true, true, 5, 3, 777, -0.5f, 1.0f},
+        GemmCase{false, true, 351, 1061, 300, 1.0f, 0.0f, 0, 0, 0, true, true, true}}) {
     check_case(g, rng, &pool);
   }
 }
@@ -176,10 +176,10 @@ TEST(CpuSgemm, EpilogueBiasesAndRelu) {
 TEST(CpuSgemm, ThreadCountsGiveIdenticalResults) {
   std::mt19937 rng(5);
   ThreadPool p2(2), p3(3);
-  for (const GemmCase& g : {GemmCase{false, false, 200, 300, 150, 1.0f, 0.5f},
-                            GemmCase{true, false, 61, 1500, 270, 0.7f, 1.0f},
-                            GemmCase{false, true, 700, 20, 64, 1.0f, 0.0f, 0, 0, 0, true, true,
-                                     true}}) {
+  for (const GemmCase& g :
+       {GemmCase{false, false, 200, 300, 150, 1.0f, 0.5f},
+        GemmCase{true, false, 61, 1500, 270, 0.7f, 1.0f},
+        GemmCase{false, true, 700, 20, 64, 1.0f, 0.0f, 0, 0, 0, true, true, true}}) {
     const GemmData d = make_data(g, rng);
     for (cpu::Isa isa : supported_isas()) {
       ForceIsa force(isa);
@@ -193,9 +193,9 @@ TEST(CpuSgemm, ThreadCountsGiveIdenticalResults) {
 TEST(CpuSgemm, PrePackedOperandsMatchUnpacked) {
   std::mt19937 rng(11);
   ThreadPool pool(2);
-  for (const GemmCase& g : {GemmCase{false, false, 33, 70, 300, 1.0f, 0.0f},
-                            GemmCase{true, true, 130, 17, 45, -2.0f, 1.0f, 1, 2, 3, true, true,
-                                     true}}) {
+  for (const GemmCase& g :
+       {GemmCase{false, false, 33, 70, 300, 1.0f, 0.0f},
+        GemmCase{true, true, 130, 17, 45, -2.0f, 1.0f, 1, 2, 3, true, true, true}}) {
     const GemmData d = make_data(g, rng);
     const std::vector<float> want = reference(g, d);
     for (cpu::Isa isa : supported_isas()) {
@@ -224,8 +224,8 @@ TEST(CpuSgemm, PackedBufferRemembersItsIsa) {
     for (cpu::Isa run_isa : supported_isas()) {
       ForceIsa force(run_isa);
       std::vector<float> c(static_cast<size_t>(g.M * g.N));
-      kiln_sgemm_packed_b(0, g.M, g.N, g.K, 1.0f, d.a.data(), d.lda, packed.data(), 0.0f,
-                          c.data(), g.N, nullptr, nullptr);
+      kiln_sgemm_packed_b(0, g.M, g.N, g.K, 1.0f, d.a.data(), d.lda, packed.data(), 0.0f, c.data(),
+                          g.N, nullptr, nullptr);
       expect_all_close(c.data(), want.data(), g.M * g.N, tolerance(g), "pack/run mix");
     }
   }
@@ -243,16 +243,15 @@ TEST(CpuSgemm, ZeroKAndBetaZeroIgnoresNan) {
   std::fill(c.begin(), c.end(), nan);
   for (cpu::Isa isa : supported_isas()) {
     ForceIsa force(isa);
-    kiln_sgemm(0, 0, 1, 3, 2, 1.0f, a.data(), 2, b.data(), 3, 0.0f, c.data(), 3, nullptr,
-               nullptr);
+    kiln_sgemm(0, 0, 1, 3, 2, 1.0f, a.data(), 2, b.data(), 3, 0.0f, c.data(), 3, nullptr, nullptr);
     EXPECT_EQ(std::vector<float>(c.begin(), c.begin() + 3), (std::vector<float>{15, 18, 21}));
   }
 }
 
 TEST(CpuSgemm, RejectsBadLeadingDimensionAndForeignPackedBuffer) {
   std::vector<float> a(4), b(4), c(4);
-  EXPECT_THROW(kiln_sgemm(0, 0, 2, 2, 2, 1.0f, a.data(), 1, b.data(), 2, 0.0f, c.data(), 2,
-                          nullptr, nullptr),
+  EXPECT_THROW(kiln_sgemm(0, 0, 2, 2, 2, 1.0f, a.data(), 1, b.data(), 2, 0.0f, c.data(), 2, nullptr,
+                          nullptr),
                std::invalid_argument);
   std::vector<float> junk(64, 0.0f);
   EXPECT_THROW(kiln_sgemm_packed_b(0, 2, 2, 2, 1.0f, a.data(), 2, junk.data(), 0.0f, c.data(), 2,

@@ -52,8 +52,7 @@ const PackHeader& read_header(const void* packed, uint32_t magic, int64_t rows, 
   return *h;
 }
 
-GemmOutput make_output(float alpha, float beta, float* C, int64_t ldc,
-                       const KilnGemmEpilogue* ep) {
+GemmOutput make_output(float alpha, float beta, float* C, int64_t ldc, const KilnGemmEpilogue* ep) {
   return GemmOutput{alpha, beta, C, ldc, ep ? *ep : KilnGemmEpilogue{nullptr, nullptr, 0}};
 }
 
@@ -65,6 +64,12 @@ const float* floats_after(const void* header) {
 }
 
 }  // namespace
+
+const float* packed_a_payload(const void* packed_a, int64_t M, int64_t K, Isa* isa) {
+  *isa = static_cast<Isa>(read_header(packed_a, kPackedAMagic, M, K).isa);
+  return floats_after(packed_a);
+}
+
 }  // namespace kiln::cpu
 
 using namespace kiln::cpu;
@@ -117,9 +122,9 @@ void kiln_sgemm_pack_a(int trans_a, int64_t M, int64_t K, const float* A, int64_
   pack_a(kern, trans_a != 0, M, K, A, lda, floats_after(packed), nullptr);
 }
 
-void kiln_sgemm_packed_b(int trans_a, int64_t M, int64_t N, int64_t K, float alpha,
-                         const float* A, int64_t lda, const void* packed_b, float beta, float* C,
-                         int64_t ldc, const KilnGemmEpilogue* epilogue, kiln::ThreadPool* pool) {
+void kiln_sgemm_packed_b(int trans_a, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                         int64_t lda, const void* packed_b, float beta, float* C, int64_t ldc,
+                         const KilnGemmEpilogue* epilogue, kiln::ThreadPool* pool) {
   check_dims(M, N, K);
   check_ld("lda", lda, trans_a ? K : M, trans_a ? M : K);
   check_ld("ldc", ldc, M, N);

@@ -47,9 +47,9 @@ void kiln_sgemm_pack_a(int trans_a, int64_t M, int64_t K, const float* A, int64_
                        void* packed);
 
 // kiln_sgemm with a pre-packed B (N and K must match the packed ones).
-void kiln_sgemm_packed_b(int trans_a, int64_t M, int64_t N, int64_t K, float alpha,
-                         const float* A, int64_t lda, const void* packed_b, float beta, float* C,
-                         int64_t ldc, const KilnGemmEpilogue* epilogue, kiln::ThreadPool* pool);
+void kiln_sgemm_packed_b(int trans_a, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                         int64_t lda, const void* packed_b, float beta, float* C, int64_t ldc,
+                         const KilnGemmEpilogue* epilogue, kiln::ThreadPool* pool);
 // kiln_sgemm with a pre-packed A (M and K must match the packed ones).
 void kiln_sgemm_packed_a(int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                          const void* packed_a, const float* B, int64_t ldb, float beta, float* C,

@@ -48,8 +48,8 @@ void run_tile(const SgemmKernel& kern, int64_t M, int64_t K, const float* packed
               int64_t n1) {
   const int64_t mpad = round_up(M, kern.mr);
   const int64_t nc_tile = n1 - n0;
-  float* scratch = t_b_scratch.floats(static_cast<size_t>(
-      std::min(kern.kc, K) * round_up(std::min(nc_tile, kern.nc), kern.nr)));
+  float* scratch = t_b_scratch.floats(
+      static_cast<size_t>(std::min(kern.kc, K) * round_up(std::min(nc_tile, kern.nc), kern.nr)));
   for (int64_t j0 = n0; j0 < n1; j0 += kern.nc) {
     const int64_t nc = std::min(kern.nc, n1 - j0);
     for (int64_t k0 = 0; k0 < K; k0 += kern.kc) {
@@ -87,9 +87,12 @@ void run_tile(const SgemmKernel& kern, int64_t M, int64_t K, const float* packed
 
 const SgemmKernel& sgemm_kernel(Isa isa) {
   switch (isa) {
-    case Isa::Avx512: return kAvx512;
-    case Isa::Avx2: return kAvx2;
-    case Isa::Scalar: break;
+    case Isa::Avx512:
+      return kAvx512;
+    case Isa::Avx2:
+      return kAvx2;
+    case Isa::Scalar:
+      break;
   }
   return kScalar;
 }

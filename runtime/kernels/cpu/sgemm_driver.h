@@ -62,6 +62,10 @@ void run_packed_sgemm(const SgemmKernel& kern, int64_t M, int64_t N, int64_t K,
                       const float* packed_a, const BPanelSource& b, const GemmOutput& out,
                       ThreadPool* pool);
 
+// The floats of a kiln_sgemm_pack_a buffer, after checking that it holds an M x K operand
+// (throws std::invalid_argument otherwise); *isa receives the ISA that packed it.
+const float* packed_a_payload(const void* packed_a, int64_t M, int64_t K, Isa* isa);
+
 // The K == 0 case: C = beta * C, then the epilogue.
 void scale_c_with_epilogue(int64_t M, int64_t N, const GemmOutput& out);
 

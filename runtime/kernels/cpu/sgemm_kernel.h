@@ -19,8 +19,8 @@ struct MicroTile {
   int64_t ldc;
   int rows, cols;
   float alpha;
-  float beta;   // multiplies the old C when load_c
-  bool load_c;  // false on the first K block when beta == 0
+  float beta;                // multiplies the old C when load_c
+  bool load_c;               // false on the first K block when beta == 0
   const float* row_bias;     // rows values, or null (set on the last K block only)
   const float* column_bias;  // cols values, or null (last K block only)
   bool relu;                 // last K block only
@@ -32,10 +32,10 @@ using MicroKernelFn = void (*)(int64_t kc, const float* a_panel, const float* b_
 
 struct SgemmKernel {
   Isa isa;
-  int mr, nr;   // register tile
-  int64_t kc;   // K block: one B panel (kc x nr) stays in L1 across the A panels of a block
-  int64_t mc;   // M block (multiple of mr): the A block (mc x kc) stays in L2
-  int64_t nc;   // N block (multiple of nr): the packed B block (kc x nc) fits in L2 beside it
+  int mr, nr;  // register tile
+  int64_t kc;  // K block: one B panel (kc x nr) stays in L1 across the A panels of a block
+  int64_t mc;  // M block (multiple of mr): the A block (mc x kc) stays in L2
+  int64_t nc;  // N block (multiple of nr): the packed B block (kc x nc) fits in L2 beside it
   MicroKernelFn micro;
 };
 

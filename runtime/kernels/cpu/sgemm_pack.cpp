@@ -42,8 +42,8 @@ void pack_a_panel(const SgemmKernel& kern, bool trans, int64_t M, int64_t K, con
 
 }  // namespace
 
-void pack_a(const SgemmKernel& kern, bool trans, int64_t M, int64_t K, const float* A,
-            int64_t lda, float* dst, ThreadPool* pool) {
+void pack_a(const SgemmKernel& kern, bool trans, int64_t M, int64_t K, const float* A, int64_t lda,
+            float* dst, ThreadPool* pool) {
   const int64_t panels = (M + kern.mr - 1) / kern.mr;
   auto pack_range = [&](int64_t begin, int64_t end) {
     for (int64_t p = begin; p < end; ++p) pack_a_panel(kern, trans, M, K, A, lda, p, dst);
@@ -81,8 +81,8 @@ void pack_b_block(const SgemmKernel& kern, bool trans, const float* B, int64_t l
   }
 }
 
-void pack_b(const SgemmKernel& kern, bool trans, int64_t N, int64_t K, const float* B,
-            int64_t ldb, float* dst) {
+void pack_b(const SgemmKernel& kern, bool trans, int64_t N, int64_t K, const float* B, int64_t ldb,
+            float* dst) {
   const int64_t npad = round_up(N, kern.nr);
   for (int64_t k0 = 0; k0 < K; k0 += kern.kc) {
     const int64_t kc = std::min(kern.kc, K - k0);

@@ -17,8 +17,8 @@ namespace kiln::cpu {
 inline int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
 // op(A) (M x K) -> full packed A (round_up(M, mr) * K floats), panels packed in parallel.
-void pack_a(const SgemmKernel& kern, bool trans, int64_t M, int64_t K, const float* A,
-            int64_t lda, float* dst, ThreadPool* pool);
+void pack_a(const SgemmKernel& kern, bool trans, int64_t M, int64_t K, const float* A, int64_t lda,
+            float* dst, ThreadPool* pool);
 
 // Rows [k0, k0+kc) x columns [n0, n0+nc) of op(B) -> one packed block: ceil(nc/nr) panels of
 // kc x nr, the last one zero-padded. n0 need not be a multiple of nr.
@@ -26,8 +26,8 @@ void pack_b_block(const SgemmKernel& kern, bool trans, const float* B, int64_t l
                   int64_t kc, int64_t n0, int64_t nc, float* dst);
 
 // op(B) (K x N) -> full packed B (round_up(N, nr) * K floats), blocks of kern.kc.
-void pack_b(const SgemmKernel& kern, bool trans, int64_t N, int64_t K, const float* B,
-            int64_t ldb, float* dst);
+void pack_b(const SgemmKernel& kern, bool trans, int64_t N, int64_t K, const float* B, int64_t ldb,
+            float* dst);
 
 // 64-byte-aligned memory that grows on demand and is kept for the next call on this thread.
 class ScratchBuffer {

@@ -1,0 +1,177 @@
+// Public convolution entry points: shape validation, weight packing (one pre-packed SGEMM A
+// operand per group, or the raw taps for depthwise), and the per-image / per-group dispatch.
+#include "runtime/kernels/cpu/conv.h"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "runtime/kernels/cpu/conv_im2col_source.h"
+#include "runtime/kernels/cpu/depthwise_conv.h"
+#include "runtime/threadpool/thread_pool.h"
+
+namespace kiln::cpu {
+namespace {
+
+enum class ConvPath : int32_t { Gemm = 1, Depthwise = 2 };
+
+// Precedes the packed weights; 64 bytes keeps what follows 64-byte aligned.
+struct alignas(64) ConvPackHeader {
+  uint32_t magic;
+  int32_t path;
+  int32_t isa;
+  int64_t C, M, KH, KW, group;
+};
+constexpr uint32_t kConvPackMagic = 0x4b43504bu;  // "KCPK"
+static_assert(sizeof(ConvPackHeader) == 64);
+
+// Below this many multiply-adds per (image, group) GEMM, parallelize over images and groups.
+constexpr int64_t kMinMacsPerGemmForInnerThreads = int64_t{1} << 21;
+
+[[noreturn]] void bad_shape(const std::string& what) {
+  throw std::invalid_argument("kiln_conv2d: " + what);
+}
+
+int64_t output_extent(int64_t in, int64_t k, int64_t stride, int64_t pad0, int64_t pad1,
+                      int64_t dilation) {
+  return (in + pad0 + pad1 - dilation * (k - 1) - 1) / stride + 1;
+}
+
+void validate(const KilnConv2dShape& s) {
+  if (s.N < 0 || s.C <= 0 || s.H <= 0 || s.W <= 0 || s.M <= 0 || s.KH <= 0 || s.KW <= 0) {
+    bad_shape("dimensions must be positive (N may be 0)");
+  }
+  if (s.stride_h <= 0 || s.stride_w <= 0 || s.dilation_h <= 0 || s.dilation_w <= 0) {
+    bad_shape("strides and dilations must be positive");
+  }
+  if (s.pad_top < 0 || s.pad_left < 0 || s.pad_bottom < 0 || s.pad_right < 0) {
+    bad_shape("pads must be non-negative");
+  }
+  if (s.group <= 0 || s.C % s.group != 0 || s.M % s.group != 0) {
+    bad_shape("group " + std::to_string(s.group) + " must divide C " + std::to_string(s.C) +
+              " and M " + std::to_string(s.M));
+  }
+  if (output_extent(s.H, s.KH, s.stride_h, s.pad_top, s.pad_bottom, s.dilation_h) <= 0 ||
+      output_extent(s.W, s.KW, s.stride_w, s.pad_left, s.pad_right, s.dilation_w) <= 0) {
+    bad_shape("the dilated kernel is larger than the padded input");
+  }
+}
+
+bool is_depthwise(const KilnConv2dShape& s) { return s.group > 1 && s.group == s.C && s.M == s.C; }
+
+bool is_pointwise(const KilnConv2dShape& s) {
+  return s.KH == 1 && s.KW == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 &&
+         s.pad_left == 0 && s.pad_bottom == 0 && s.pad_right == 0;
+}
+
+// Bytes of one group's packed A, rounded to keep every group 64-byte aligned.
+size_t group_pack_bytes(const KilnConv2dShape& s) {
+  const size_t b = kiln_sgemm_packed_a_size(s.M / s.group, (s.C / s.group) * s.KH * s.KW);
+  return (b + 63) / 64 * 64;
+}
+
+const char* payload(const void* header) {
+  return static_cast<const char*>(header) + sizeof(ConvPackHeader);
+}
+
+const ConvPackHeader& read_header(const KilnConv2dShape& s, const void* packed) {
+  const auto* h = static_cast<const ConvPackHeader*>(packed);
+  if (h->magic != kConvPackMagic) bad_shape("weights were not packed by kiln_conv2d_pack_weights");
+  if (h->C != s.C || h->M != s.M || h->KH != s.KH || h->KW != s.KW || h->group != s.group) {
+    bad_shape("packed weights were made for another shape");
+  }
+  return *h;
+}
+
+}  // namespace
+}  // namespace kiln::cpu
+
+using namespace kiln::cpu;
+
+extern "C" {
+
+int64_t kiln_conv2d_output_height(const KilnConv2dShape* s) {
+  validate(*s);
+  return output_extent(s->H, s->KH, s->stride_h, s->pad_top, s->pad_bottom, s->dilation_h);
+}
+
+int64_t kiln_conv2d_output_width(const KilnConv2dShape* s) {
+  validate(*s);
+  return output_extent(s->W, s->KW, s->stride_w, s->pad_left, s->pad_right, s->dilation_w);
+}
+
+size_t kiln_conv2d_packed_weights_size(const KilnConv2dShape* s) {
+  validate(*s);
+  if (is_depthwise(*s)) {
+    return sizeof(ConvPackHeader) + sizeof(float) * static_cast<size_t>(s->M * s->KH * s->KW);
+  }
+  return sizeof(ConvPackHeader) + static_cast<size_t>(s->group) * group_pack_bytes(*s);
+}
+
+void kiln_conv2d_pack_weights(const KilnConv2dShape* s, const float* weights, void* packed) {
+  validate(*s);
+  const bool dw = is_depthwise(*s);
+  ConvPackHeader h{kConvPackMagic,
+                   static_cast<int32_t>(dw ? ConvPath::Depthwise : ConvPath::Gemm),
+                   static_cast<int32_t>(active_isa()),
+                   s->C,
+                   s->M,
+                   s->KH,
+                   s->KW,
+                   s->group};
+  std::memcpy(packed, &h, sizeof h);
+  char* out = static_cast<char*>(packed) + sizeof h;
+  if (dw) {
+    std::memcpy(out, weights, sizeof(float) * static_cast<size_t>(s->M * s->KH * s->KW));
+    return;
+  }
+  const int64_t mg = s->M / s->group, kg = (s->C / s->group) * s->KH * s->KW;
+  for (int64_t g = 0; g < s->group; ++g) {
+    kiln_sgemm_pack_a(0, mg, kg, weights + g * mg * kg, kg,
+                      out + static_cast<size_t>(g) * group_pack_bytes(*s));
+  }
+}
+
+void kiln_conv2d(const KilnConv2dShape* shape, const void* packed_weights, const float* X,
+                 const float* bias, int relu, float* Y, kiln::ThreadPool* pool) {
+  const KilnConv2dShape& s = *shape;
+  const int64_t oh = kiln_conv2d_output_height(shape), ow = kiln_conv2d_output_width(shape);
+  const ConvPackHeader& h = read_header(s, packed_weights);
+  if (s.N == 0) return;
+  if (h.path == static_cast<int32_t>(ConvPath::Depthwise)) {
+    depthwise_conv(s, oh, ow, static_cast<Isa>(h.isa),
+                   reinterpret_cast<const float*>(payload(packed_weights)), X, bias, relu != 0, Y,
+                   pool);
+    return;
+  }
+  // The packed A buffers carry their own header; the SGEMM kernel is the one that packed them.
+  const SgemmKernel& kern = sgemm_kernel(static_cast<Isa>(h.isa));
+  const int64_t cg = s.C / s.group, mg = s.M / s.group, kg = cg * s.KH * s.KW, p = oh * ow;
+  const bool pointwise = is_pointwise(s);
+  const size_t group_bytes = group_pack_bytes(s);
+  auto run_gemm = [&](int64_t n, int64_t g, kiln::ThreadPool* inner_pool) {
+    const float* x = X + (n * s.C + g * cg) * s.H * s.W;
+    Isa packed_isa = kern.isa;
+    const float* a = packed_a_payload(
+        payload(packed_weights) + static_cast<size_t>(g) * group_bytes, mg, kg, &packed_isa);
+    const GemmOutput out{1.0f, 0.0f, Y + (n * s.M + g * mg) * p, p,
+                         KilnGemmEpilogue{bias ? bias + g * mg : nullptr, nullptr, relu}};
+    if (pointwise) {
+      run_packed_sgemm(kern, mg, p, kg, a, MatrixBSource(false, x, s.H * s.W), out, inner_pool);
+    } else {
+      run_packed_sgemm(kern, mg, p, kg, a, Im2colBSource(s, ow, x), out, inner_pool);
+    }
+  };
+  const int64_t gemms = s.N * s.group;
+  const bool outer_parallel = pool && gemms > 1 && mg * p * kg < kMinMacsPerGemmForInnerThreads;
+  if (outer_parallel) {
+    pool->parallel_for(gemms, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) run_gemm(i / s.group, i % s.group, nullptr);
+    });
+    return;
+  }
+  for (int64_t i = 0; i < gemms; ++i) run_gemm(i / s.group, i % s.group, pool);
+}
+
+}  // extern "C"

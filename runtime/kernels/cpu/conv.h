@@ -1,0 +1,48 @@
+// 2-D convolution, NCHW, f32, for the native backend:
+//   Y[n, m] = bias[m] + sum over the group's input channels and kernel taps of X * W, then an
+// optional ReLU, with strides, asymmetric pads, dilations and groups (ONNX Conv semantics).
+//
+// Paths, picked from the shape when the weights are packed:
+//  - depthwise (group == C == M): direct per-channel kernel, vectorized along output rows with
+//    AVX-512 / AVX2 for stride 1 (any kernel size and dilation), portable otherwise;
+//  - 1x1, stride 1, no pad: one SGEMM per image and group, B = X viewed as C x (H*W);
+//  - everything else: implicit GEMM, W (M x C*KH*KW, pre-packed once) times im2col(X), the
+//    im2col panels packed straight from the image into the SGEMM's B panels (no im2col buffer).
+// Bias and ReLU are applied by the SGEMM epilogue (row_bias: one per output channel).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace kiln {
+class ThreadPool;
+}
+
+extern "C" {
+
+struct KilnConv2dShape {
+  int64_t N, C, H, W;  // input X: N x C x H x W
+  int64_t M;           // output channels; W is M x (C / group) x KH x KW
+  int64_t KH, KW;
+  int64_t stride_h, stride_w;
+  int64_t pad_top, pad_left, pad_bottom, pad_right;
+  int64_t dilation_h, dilation_w;
+  int64_t group;
+};
+
+// Output spatial size; the shape is validated (throws std::invalid_argument when inconsistent).
+int64_t kiln_conv2d_output_height(const KilnConv2dShape* shape);
+int64_t kiln_conv2d_output_width(const KilnConv2dShape* shape);
+
+// Bytes for the packed weights of `shape` (current ISA), and the packing itself. `packed`
+// should be 64-byte aligned; it records the path and ISA and is tied to this shape's C, M,
+// KH, KW and group.
+size_t kiln_conv2d_packed_weights_size(const KilnConv2dShape* shape);
+void kiln_conv2d_pack_weights(const KilnConv2dShape* shape, const float* weights, void* packed);
+
+// Y (N x M x OH x OW) = conv(X, packed weights) + bias (M values, or null), ReLU if `relu`.
+// `pool` may be null.
+void kiln_conv2d(const KilnConv2dShape* shape, const void* packed_weights, const float* X,
+                 const float* bias, int relu, float* Y, kiln::ThreadPool* pool);
+
+}  // extern "C"
