@@ -44,6 +44,26 @@ void check_granularity(InferContext& ctx) {
 
 }  // namespace
 
+namespace {
+// The output's quantization, carried on its type, when scale and zero point are constants and
+// the granularity is per tensor or per axis (blocked scales are left to the op).
+std::optional<QuantParams> constant_quant_params(const InferContext& ctx) {
+  const Tensor* scale = ctx.value(1);
+  const Tensor* zp = ctx.has_input(2) ? ctx.value(2) : nullptr;
+  if (!scale || (ctx.has_input(2) && !zp) || ctx.attr().get_int("block_size", 0) != 0) {
+    return std::nullopt;
+  }
+  QuantParams q;
+  q.scale = scale->to_float_vector();
+  q.zero_point = zp ? zp->to_int64_vector() : std::vector<int64_t>(q.scale.size(), 0);
+  if (scale->rank() == 1 && scale->numel() > 1 && ctx.shape(0).rank_known) {
+    const int64_t rank = static_cast<int64_t>(ctx.shape(0).rank());
+    q.axis = normalize_axis(ctx, ctx.attr().get_int("axis", 1), rank);
+  }
+  return q;
+}
+}  // namespace
+
 void infer_QuantizeLinear(InferContext& ctx) {
   const DType x = ctx.dtype(0);
   const bool x_ok = x == DType::F32 || x == DType::I32 ||
@@ -76,6 +96,7 @@ void infer_QuantizeLinear(InferContext& ctx) {
   check_granularity(ctx);
   ctx.output(0).dtype = out;
   ctx.output(0).shape = ctx.shape(0);
+  ctx.output(0).quant = constant_quant_params(ctx);
 }
 
 void infer_DequantizeLinear(InferContext& ctx) {

@@ -1,6 +1,7 @@
 // QuantizeLinear, DequantizeLinear and DynamicQuantizeLinear: granularities (per tensor, per
 // axis, blocked), dtypes, opset differences, rounding and saturation, and error paths.
 // Expected values are hand-checked or computed with the onnx reference evaluator.
+#include "ir/graph.h"
 #include "ir/infer.h"
 #include "tests/test_util.h"
 
@@ -212,3 +213,27 @@ TEST(DynamicQuantizeLinearKernel, ScaleZeroPointAndValues) {
 
 }  // namespace
 }  // namespace kiln::test
+
+namespace kiln {
+namespace {
+// Constant scale and zero point are recorded on the quantized value's type.
+TEST(QuantizeLinearTypes, CarriesQuantParams) {
+  Graph g;
+  Value* x = g.add_value("x", ValueType::of(DType::F32, {2, 3}));
+  Value* s = g.add_constant("s", Tensor::from_vector<float>({0.5f, 0.25f, 2.0f}, {3}));
+  Value* z = g.add_constant("z", Tensor::from_vector<int8_t>({1, 2, 3}, {3}));
+  Value* y = g.add_value("y");
+  Attributes a;
+  a.set("axis", Attribute::of_int(-1));
+  g.add_node(OpKind::QuantizeLinear, {x, s, z}, {y}, a, "q", 21);
+  g.inputs = {x};
+  g.outputs = {y};
+  infer_shapes(g);
+  ASSERT_TRUE(y->type.quant.has_value());
+  EXPECT_EQ(y->type.dtype, DType::I8);
+  EXPECT_EQ(y->type.quant->axis, 1);
+  EXPECT_EQ(y->type.quant->scale, (std::vector<float>{0.5f, 0.25f, 2.0f}));
+  EXPECT_EQ(y->type.quant->zero_point, (std::vector<int64_t>{1, 2, 3}));
+}
+}  // namespace
+}  // namespace kiln
