@@ -1,6 +1,9 @@
 #include "ir/printer.h"
 
+#include <cctype>
+#include <charconv>
 #include <sstream>
+#include <type_traits>
 
 #include "ir/graph.h"
 
@@ -12,30 +15,94 @@ std::string join_ints(const std::vector<int64_t>& v) {
   for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
   return s + "]";
 }
-std::string float_text(float f) {
-  std::ostringstream os;
-  os << f;
-  return os.str();
+// Shortest text that reads back to the same bits; a float that looks like an integer gets
+// ".0" so the parser keeps its kind.
+template <typename F>
+std::string shortest(F f) {
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, f);
+  std::string s(buf, r.ptr);
+  if (s.find_first_of(".ein") == std::string::npos) s += ".0";
+  return s;
 }
 }  // namespace
+
+std::string float_to_text(float f) { return shortest(f); }
+
+std::string quote_string(const std::string& s) {
+  std::string r = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': r += "\\\""; break;
+      case '\\': r += "\\\\"; break;
+      case '\n': r += "\\n"; break;
+      case '\t': r += "\\t"; break;
+      case '\r': r += "\\r"; break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          static const char hex[] = "0123456789abcdef";
+          r += "\\x";
+          r += hex[c >> 4];
+          r += hex[c & 15];
+        } else {
+          r += static_cast<char>(c);
+        }
+    }
+  }
+  return r + "\"";
+}
+
+std::string name_to_text(const std::string& name) {
+  bool safe = !name.empty() && name.back() != ':';
+  for (unsigned char c : name) {
+    if (!(std::isalnum(c) || c == '_' || c == '.' || c == '-' || c == '/' || c == ':')) safe = false;
+  }
+  return safe ? name : quote_string(name);
+}
+
+std::string tensor_values_to_text(const Tensor& t) {
+  std::string s = "[";
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    if (i) s += ", ";
+    dispatch_dtype(t.dtype(), "print", [&]<typename T>() {
+      const T v = t.data<T>()[i];
+      if constexpr (std::is_same_v<T, bool>) {
+        s += v ? "true" : "false";
+      } else if constexpr (std::is_same_v<T, double>) {
+        s += shortest(v);
+      } else if constexpr (std::is_same_v<T, float> || std::is_same_v<T, half> ||
+                           std::is_same_v<T, bfloat16>) {
+        s += shortest(static_cast<float>(v));
+      } else {
+        s += std::to_string(v);
+      }
+    });
+  }
+  return s + "]";
+}
 
 std::string attribute_to_text(const Attribute& a) {
   switch (a.kind) {
     case Attribute::Kind::Int: return std::to_string(a.i);
-    case Attribute::Kind::Float: return float_text(a.f);
-    case Attribute::Kind::String: return "\"" + a.s + "\"";
+    case Attribute::Kind::Float: return float_to_text(a.f);
+    case Attribute::Kind::String: return quote_string(a.s);
     case Attribute::Kind::Ints: return join_ints(a.ints);
     case Attribute::Kind::Floats: {
       std::string s = "[";
-      for (size_t i = 0; i < a.floats.size(); ++i) s += (i ? "," : "") + float_text(a.floats[i]);
+      for (size_t i = 0; i < a.floats.size(); ++i) s += (i ? "," : "") + float_to_text(a.floats[i]);
       return s + "]";
     }
     case Attribute::Kind::Strings: {
       std::string s = "[";
-      for (size_t i = 0; i < a.strings.size(); ++i) s += (i ? ",\"" : "\"") + a.strings[i] + "\"";
+      for (size_t i = 0; i < a.strings.size(); ++i) s += (i ? "," : "") + quote_string(a.strings[i]);
       return s + "]";
     }
-    case Attribute::Kind::Tensor: return "tensor<" + a.t.describe() + ">";
+    case Attribute::Kind::Tensor: {
+      if (!a.t.defined()) return "tensor<undefined[]>";
+      std::string s = "tensor<" + std::string(dtype_name(a.t.dtype())) + join_ints(a.t.dims()) + ">";
+      if (a.t.numel() <= kMaxPrintedElements) s += " = " + tensor_values_to_text(a.t);
+      return s;
+    }
     case Attribute::Kind::Tensors: return "tensors<" + std::to_string(a.tensors.size()) + ">";
     case Attribute::Kind::Graph: return "graph";
     case Attribute::Kind::Graphs: return "graphs<" + std::to_string(a.graphs.size()) + ">";
@@ -44,19 +111,26 @@ std::string attribute_to_text(const Attribute& a) {
 }
 
 void print_graph(std::ostream& os, const Graph& g) {
-  os << "graph " << g.name << " (opset " << g.opset << ") {\n";
-  for (const Value* v : g.inputs) os << "  input %" << v->name() << ": " << v->type.to_string() << "\n";
+  os << "graph " << name_to_text(g.name) << " (opset " << g.opset << ") {\n";
+  for (const Value* v : g.inputs) {
+    os << "  input %" << name_to_text(v->name()) << ": " << v->type.to_string() << "\n";
+  }
   for (const auto& v : g.values()) {
-    if (v->is_constant()) os << "  const %" << v->name() << ": " << v->type.to_string() << "\n";
+    if (!v->is_constant()) continue;
+    os << "  const %" << name_to_text(v->name()) << ": " << v->type.to_string();
+    if (v->constant->defined() && v->constant->numel() <= kMaxPrintedElements) {
+      os << " = " << tensor_values_to_text(*v->constant);
+    }
+    os << "\n";
   }
   for (const auto& n : g.nodes()) {
     os << "  ";
     for (size_t i = 0; i < n->outputs().size(); ++i) {
-      os << (i ? ", " : "") << (n->output(i) ? "%" + n->output(i)->name() : "_");
+      os << (i ? ", " : "") << (n->output(i) ? "%" + name_to_text(n->output(i)->name()) : "_");
     }
     os << " = " << op_name(n->op) << "(";
     for (size_t i = 0; i < n->inputs().size(); ++i) {
-      os << (i ? ", " : "") << (n->input(i) ? "%" + n->input(i)->name() : "_");
+      os << (i ? ", " : "") << (n->input(i) ? "%" + name_to_text(n->input(i)->name()) : "_");
     }
     os << ")";
     if (!n->attrs.empty()) {
@@ -75,7 +149,7 @@ void print_graph(std::ostream& os, const Graph& g) {
     if (!n->name.empty()) os << "  # " << n->name;
     os << "\n";
   }
-  for (const Value* v : g.outputs) os << "  output %" << v->name() << "\n";
+  for (const Value* v : g.outputs) os << "  output %" << name_to_text(v->name()) << "\n";
   os << "}\n";
 }
 

@@ -1,0 +1,45 @@
+// The pass interface: a pass has a stable name (its registry key, passes/passes.def) and
+// rewrites a Graph in place, returning whether it changed anything.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <ostream>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kiln {
+
+class Graph;
+
+// What one pass run changed, one line per kind of change ("folded 3 nodes").
+struct PassReport {
+  std::string pass;
+  std::vector<std::string> changes;
+};
+
+struct PassContext {
+  int opt_level = 0;
+  bool verify_after_each = false;             // verify_graph + type consistency after every pass
+  bool print_after_all = false;               // dump the IR after every pass
+  std::set<std::string, std::less<>> print_after;  // dump the IR after these passes only
+  std::ostream* dump = nullptr;               // where dumps go; nullptr = std::cerr
+  // Constant folding does not materialize a result larger than this unless it is no larger than
+  // the constants it replaces (so ConstantOfShape/Expand/Tile cannot blow up the model).
+  int64_t max_folded_bytes = int64_t{4} << 20;
+  std::vector<PassReport> report;
+
+  // Appends a change line to `pass`'s entry (a new entry unless the last one is that pass's).
+  void note(std::string_view pass, std::string line);
+};
+
+class Pass {
+ public:
+  virtual ~Pass() = default;
+  virtual std::string_view name() const = 0;
+  virtual bool run(Graph& g, PassContext& ctx) = 0;  // true = the graph changed
+};
+
+}  // namespace kiln

@@ -1,0 +1,31 @@
+#include "passes/registry.h"
+
+#include "ir/error.h"
+
+namespace kiln {
+
+void PassContext::note(std::string_view pass, std::string line) {
+  if (report.empty() || report.back().pass != pass) report.push_back({std::string(pass), {}});
+  report.back().changes.push_back(std::move(line));
+}
+
+const std::vector<PassInfo>& registered_passes() {
+  static const std::vector<PassInfo> passes = {
+#define KILN_PASS(Name, Factory, Description) {Name, Description, &Factory},
+#include "passes/passes.def"
+#undef KILN_PASS
+  };
+  return passes;
+}
+
+std::unique_ptr<Pass> create_pass(std::string_view name) {
+  std::string known;
+  for (const PassInfo& p : registered_passes()) {
+    if (p.name == name) return p.create();
+    known += known.empty() ? "" : ", ";
+    known += p.name;
+  }
+  fail("unknown pass '", name, "'; known passes: ", known);
+}
+
+}  // namespace kiln
