@@ -26,9 +26,10 @@
 #include <memory>
 #include <string_view>
 
+#include "ir/graph.h"
+
 namespace kiln {
 
-class Graph;
 class Tensor;
 
 std::unique_ptr<Graph> parse_graph(std::string_view text, bool infer = false);
