@@ -37,8 +37,11 @@ const char* kiln_status_message(const kiln_status* status);       /* NULL -> "ok
 void kiln_status_destroy(kiln_status* status);
 const char* kiln_status_code_name(kiln_status_code code); /* "invalid artifact", ... */
 
-/* ---- element types: numbered as ONNX TensorProto.DataType, like Kiln's IR */
-typedef enum kiln_dtype {
+/* ---- element types: numbered as ONNX TensorProto.DataType, like Kiln's IR.
+   kiln_dtype is a plain int32_t so a caller's out-of-range value is an error, not undefined
+   behaviour. */
+typedef int32_t kiln_dtype;
+enum kiln_dtype_code {
   KILN_DTYPE_F32 = 1,
   KILN_DTYPE_U8 = 2,
   KILN_DTYPE_I8 = 3,
@@ -52,7 +55,7 @@ typedef enum kiln_dtype {
   KILN_DTYPE_U32 = 12,
   KILN_DTYPE_U64 = 13,
   KILN_DTYPE_BF16 = 16,
-} kiln_dtype;
+};
 size_t kiln_dtype_size(kiln_dtype dtype);      /* bytes per element; 0 if unknown */
 const char* kiln_dtype_name(kiln_dtype dtype); /* "f32", ...; "?" if unknown */
 
