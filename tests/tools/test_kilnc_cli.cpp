@@ -125,3 +125,34 @@ TEST(KilncCli, InspectPrintsIrAndDot) {
 }
 }  // namespace
 }  // namespace kiln
+
+namespace kiln {
+namespace {
+TEST(KilncCli, OptRunsNamedPasses) {
+  const fs::path dir = test::fresh_dir("cli_opt");
+  onnx::ModelProto m = test::small_model();
+  auto* g = m.mutable_graph();
+  g->mutable_node(0)->set_input(1, "wneg");  // Add(x, Neg(w)): the Neg folds away
+  auto* neg = g->add_node();
+  neg->set_op_type("Neg");
+  neg->set_name("neg0");
+  neg->add_input("w");
+  neg->add_output("wneg");
+  test::write_model(m, dir / "m.onnx");
+  CliResult r = run_kilnc("opt " + (dir / "m.onnx").string() +
+                          " --passes=constant-fold,dce --print-after=dce -o " +
+                          (dir / "out.onnx").string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("; nodes: 3 -> 2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("IR after dce"), std::string::npos) << r.out;
+  CliResult back = run_kilnc("inspect " + (dir / "out.onnx").string());
+  ASSERT_EQ(back.code, 0) << back.out;
+  EXPECT_EQ(back.out.find("Neg"), std::string::npos) << back.out;
+
+  CliResult bad = run_kilnc("opt " + (dir / "m.onnx").string() + " --passes=no-such-pass");
+  EXPECT_NE(bad.code, 0);
+  EXPECT_EQ(count_lines(bad.out), 1) << bad.out;
+  EXPECT_NE(bad.out.find("unknown pass 'no-such-pass'"), std::string::npos) << bad.out;
+}
+}  // namespace
+}  // namespace kiln

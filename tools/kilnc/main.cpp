@@ -1,4 +1,4 @@
-// kilnc: Kiln's compiler driver. `kilnc inspect`, `kilnc run`.
+// kilnc: Kiln's compiler driver. `kilnc inspect`, `kilnc run`, `kilnc opt`.
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -10,7 +10,8 @@ namespace {
 const char* kUsage =
     "usage: kilnc <command> [options]\n"
     "  inspect MODEL.onnx [--print-ir] [--dot FILE]   inputs, outputs, ops, parameters, MACs\n"
-    "  run MODEL.onnx --input FILE|NAME=FILE... --output-dir DIR [--backend ref]\n";
+    "  run MODEL.onnx --input FILE|NAME=FILE... --output-dir DIR [--backend ref]\n"
+    "  opt MODEL.onnx (--passes=a,b | -O0..3) [--print-after-all] [--print-after=P] [-o OUT.onnx]\n";
 }
 
 int main(int argc, char** argv) {
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
   try {
     if (cmd == "inspect") return kiln::tools::kilnc_inspect(args);
     if (cmd == "run") return kiln::tools::kilnc_run(args);
+    if (cmd == "opt") return kiln::tools::kilnc_opt(args);
     std::fprintf(stderr, "kilnc: error: unknown command '%s' (see kilnc --help)\n", cmd.c_str());
     return 2;
   } catch (const kiln::Error& e) {
