@@ -3,31 +3,11 @@
 #include <cmath>
 
 #include "ir/infer.h"
+#include "tests/kernels/infer_test_util.h"
 #include "tests/test_util.h"
 
 namespace kiln::test {
 namespace {
-
-Attributes attrs_of(std::initializer_list<std::pair<const char*, Attribute>> kv) {
-  Attributes a;
-  for (const auto& [k, v] : kv) a.set(k, v);
-  return a;
-}
-
-std::vector<ValueType> infer(OpKind op, int opset, const Attributes& attrs,
-                             const std::vector<ValueType>& inputs,
-                             std::vector<const Tensor*> values = {}, size_t num_outputs = 1) {
-  InferContext ctx;
-  ctx.op = op;
-  ctx.opset = opset;
-  ctx.attrs = &attrs;
-  for (const ValueType& t : inputs) ctx.input_types.push_back(&t);
-  values.resize(inputs.size(), nullptr);
-  ctx.input_values = values;
-  ctx.outputs.resize(num_outputs);
-  infer_node(ctx);
-  return ctx.outputs;
-}
 
 // [[3, 1, 4, 1], [5, 9, 2, 6]]
 const Tensor kX = make<float>({2, 4}, {3, 1, 4, 1, 5, 9, 2, 6});
