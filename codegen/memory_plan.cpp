@@ -75,7 +75,7 @@ const ArenaSlot& MemoryPlan::slot(const Value* v) const {
   return it->second;
 }
 
-MemoryPlan plan_memory(const Graph& g) {
+MemoryPlan plan_memory(const Graph& g, const PlanSchedule* schedule) {
   std::unordered_set<const Value*> outside(g.inputs.begin(), g.inputs.end());
   outside.insert(g.outputs.begin(), g.outputs.end());
 
@@ -86,16 +86,19 @@ MemoryPlan plan_memory(const Graph& g) {
 
   for (size_t i = 0; i < nodes.size(); ++i) {
     const Node* n = nodes[i].get();
-    const int at = static_cast<int>(i);
+    const int at = schedule ? schedule->step.at(i) : static_cast<int>(i);
+    auto virtual_value = [&](const Value* v) {
+      return schedule && schedule->unmaterialized.count(v) != 0;
+    };
     for (const Value* in : n->inputs()) {
-      if (!in || outside.count(in) || in->is_constant()) continue;
+      if (!in || outside.count(in) || in->is_constant() || virtual_value(in)) continue;
       auto it = buffer_of.find(in);
       KILN_CHECK(it != buffer_of.end(), "memory plan: ", n->label(), " reads '", in->name(),
                  "' before it is produced (nodes are not in topological order)");
       buffers[it->second].last = std::max(buffers[it->second].last, at);
     }
     for (const Value* out : n->outputs()) {
-      if (!out || outside.count(out)) continue;
+      if (!out || outside.count(out) || virtual_value(out)) continue;
       const uint64_t bytes = value_bytes(out);
       plan.unshared_bytes += round_up(bytes);
       ArenaSlot slot;

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "ir/graph.h"
@@ -37,9 +38,17 @@ struct MemoryPlan {
   const ArenaSlot& slot(const Value* v) const;  // fails if v is not in the arena
 };
 
+// When a code generator fuses nodes, a node's work happens at its fused group's launch, not at
+// its own position: `step[i]` is when node i runs (non-decreasing along every edge), and values
+// in `unmaterialized` (a fused group's internal results) get no bytes at all.
+struct PlanSchedule {
+  std::vector<int> step;
+  std::unordered_set<const Value*> unmaterialized;
+};
+
 // Plans `g`, whose nodes must be in topological order and whose arena values have static
-// shapes; fails naming the first value that has none.
-MemoryPlan plan_memory(const Graph& g);
+// shapes; fails naming the first value that has none. `schedule` may be null (node i runs at i).
+MemoryPlan plan_memory(const Graph& g, const PlanSchedule* schedule = nullptr);
 
 // True for ops whose output may share its first input's buffer.
 bool op_may_alias_input(OpKind op);

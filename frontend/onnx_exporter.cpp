@@ -86,11 +86,17 @@ void export_model(const Graph& g, onnx::ModelProto* m) {
       value_info(v.get(), gp->add_value_info());
     }
   }
+  bool kiln_ops = false;
   for (const auto& n : g.nodes()) {
     KILN_CHECK(n->opset == 0 || n->opset == g.opset, n->label(), ": node opset ", n->opset,
                " differs from the graph's ", g.opset, "; cannot export");
     auto* np = gp->add_node();
     np->set_op_type(std::string(op_name(n->op)));
+    // Kiln-internal ops (fused, training) are not ONNX: they go in Kiln's own domain.
+    if (is_kiln_internal_op(n->op)) {
+      np->set_domain(kKilnDomain);
+      kiln_ops = true;
+    }
     if (!n->name.empty()) np->set_name(n->name);
     for (const Value* v : n->inputs()) np->add_input(v ? v->name() : "");
     // Trailing absent outputs are simply omitted.
@@ -98,6 +104,11 @@ void export_model(const Graph& g, onnx::ModelProto* m) {
     while (n_out > 0 && !n->output(n_out - 1)) --n_out;
     for (size_t i = 0; i < n_out; ++i) np->add_output(n->output(i) ? n->output(i)->name() : "");
     for (const auto& [k, a] : n->attrs.all()) attribute_to_onnx(k, a, np->add_attribute());
+  }
+  if (kiln_ops) {
+    auto* ko = m->add_opset_import();
+    ko->set_domain(kKilnDomain);
+    ko->set_version(1);
   }
 }
 

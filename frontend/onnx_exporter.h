@@ -12,6 +12,11 @@ class ModelProto;
 
 namespace kiln::frontend {
 
+// Kiln-internal ops (fused and training ops, named Kiln*) are not ONNX: the exporter writes
+// them in this domain (opset version 1) and the loader accepts them only there.
+inline constexpr const char* kKilnDomain = "ai.kiln";
+inline bool is_kiln_internal_op(OpKind op) { return op_name(op).starts_with("Kiln"); }
+
 void export_model(const Graph& g, onnx::ModelProto* out);
 // Writes atomically: a temporary file renamed over `path`, so a failure never leaves half a model.
 void save_onnx(const Graph& g, const std::filesystem::path& path);

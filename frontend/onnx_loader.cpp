@@ -5,6 +5,7 @@
 #include <fstream>
 #include <set>
 
+#include "frontend/onnx_exporter.h"
 #include "frontend/onnx_tensor.h"
 #include "frontend/onnx_types.h"
 #include "ir/infer.h"
@@ -129,9 +130,12 @@ ModelInfo scan_model(const onnx::ModelProto& m) {
     const bool dflt = is_default_domain(n.domain());
     const std::string key = dflt ? n.op_type() : n.domain() + ":" + n.op_type();
     ++info.op_histogram[key];
-    if (!dflt) {
+    const std::optional<OpKind> op = op_from_name(n.op_type());
+    if (n.domain() == kKilnDomain) {
+      if (!op || !is_kiln_internal_op(*op)) unsupported.insert(key);
+    } else if (!dflt) {
       unsupported.insert(key);
-    } else if (!op_from_name(n.op_type())) {
+    } else if (!op || is_kiln_internal_op(*op)) {
       unsupported.insert(n.op_type() + " (opset " + std::to_string(opset) + ")");
     }
   }

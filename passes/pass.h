@@ -14,10 +14,14 @@ namespace kiln {
 
 class Graph;
 
-// What one pass run changed, one line per kind of change ("folded 3 nodes").
+// What one pass run changed, one line per kind of change ("folded 3 nodes"), and the net
+// effect the pass manager measured: nodes removed and constant (parameter) bytes saved, each
+// negative when the pass added some. Feeds kilnc opt's output and the compile report.
 struct PassReport {
   std::string pass;
   std::vector<std::string> changes;
+  int64_t nodes_removed = 0;
+  int64_t bytes_saved = 0;
 };
 
 struct PassContext {
@@ -33,6 +37,8 @@ struct PassContext {
 
   // Appends a change line to `pass`'s entry (a new entry unless the last one is that pass's).
   void note(std::string_view pass, std::string line);
+  // Adds the measured net effect of a run of `pass` to its entry (the same entry rule).
+  void account(std::string_view pass, int64_t nodes_removed, int64_t bytes_saved);
 };
 
 class Pass {

@@ -15,10 +15,17 @@ std::vector<PipelineEntry> pipeline_for_opt_level(int level) {
   std::vector<PipelineEntry> p;
   if (level == 0) return p;
   p.push_back({"remove-identity", "exporters leave Identity/Dropout/no-op Casts behind"});
+  p.push_back({"fold-shape-ops", "static dims of dynamic-batch shapes become constants"});
   p.push_back({"constant-fold", "shape subgraphs and weight preprocessing become constants"});
+  p.push_back({"cancel-transposes", "exporters wrap ops in Transpose/Reshape pairs that cancel"});
   if (level >= 2) {
     p.push_back({"cse", "exporters duplicate shape computations and constants per use"});
     p.push_back({"remove-identity", "folding can turn Reshape/Cast into no-ops"});
+    p.push_back({"fold-batchnorm", "BN after Conv/Gemm is a per-channel scale of constant weights"});
+    p.push_back({"fuse-gelu", "before the MatMul epilogue, so MatMul + bias + Gelu is one op"});
+    p.push_back({"fuse-layernorm", "one normalization kernel instead of nine passes over memory"});
+    p.push_back({"fuse-conv-epilogue", "bias, residual and activation applied in the conv's store"});
+    p.push_back({"fuse-matmul-epilogue", "bias, residual and activation applied in the GEMM's store"});
   }
   if (level >= 3) {
     p.push_back({"constant-fold", "merged subexpressions can expose new constant inputs"});
@@ -81,7 +88,13 @@ bool PassManager::run(Graph& g) {
   bool changed = false;
   for (auto& pass : passes_) {
     const std::string_view name = pass->name();
-    changed |= pass->run(g, ctx_);
+    const int64_t nodes_before = static_cast<int64_t>(g.nodes().size());
+    const int64_t bytes_before = g.parameter_bytes();
+    if (pass->run(g, ctx_)) {
+      changed = true;
+      ctx_.account(name, nodes_before - static_cast<int64_t>(g.nodes().size()),
+                   bytes_before - g.parameter_bytes());
+    }
     if (ctx_.print_after_all || ctx_.print_after.count(name)) {
       dump << "; *** IR after " << name << " ***\n";
       print_graph(dump, g);

@@ -9,7 +9,7 @@ APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libprotobuf-dev protobuf-compiler libonnx-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  llvm-19-dev
+  llvm-19-dev liblld-19-dev
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd
   python3 python3-venv
 )

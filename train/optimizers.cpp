@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "ir/error.h"
+#include "runtime/threadpool/thread_pool.h"
 
 namespace kiln::train {
 
@@ -39,74 +40,101 @@ std::vector<float>& Optimizer::slot(size_t param, const char* name, size_t n) {
   return s;
 }
 
-void Optimizer::step(std::vector<Tensor>& params, const std::vector<Tensor>& grads, double lr) {
+namespace {
+
+// One kind's update of elements [b, e): p -= lr * update(g), with L2 weight decay added to the
+// gradient, or (AdamW) decoupled. One plain loop per kind, so each vectorizes.
+struct UpdateArgs {
+  float* p;
+  const float* g;
+  float* s1;  // the kind's first state slot (momentum, sum, square_avg, exp_avg)
+  float* s2;  // exp_avg_sq
+  double lr, bc1, bc2;
+};
+
+template <OptimizerKind K>
+void update_range(const OptimizerConfig& c, const UpdateArgs& a, size_t b, size_t e) {
+  float* __restrict p = a.p;
+  const float* __restrict gp = a.g;
+  float* __restrict s1 = a.s1;
+  float* __restrict s2 = a.s2;
+  const double lr = a.lr;
+  for (size_t j = b; j < e; ++j) {
+    double g = gp[j];
+    if constexpr (K != OptimizerKind::AdamW) g += c.weight_decay * p[j];
+    double update = g;
+    if constexpr (K == OptimizerKind::Momentum || K == OptimizerKind::Nesterov) {
+      // PyTorch: the first step initializes the buffer to g (the same as 0*m + g).
+      s1[j] = static_cast<float>(c.momentum * s1[j] + g);
+      update = K == OptimizerKind::Nesterov ? g + c.momentum * s1[j] : s1[j];
+    } else if constexpr (K == OptimizerKind::Adagrad) {
+      s1[j] = static_cast<float>(s1[j] + g * g);
+      update = g / (std::sqrt(static_cast<double>(s1[j])) + 1e-10);
+    } else if constexpr (K == OptimizerKind::RmsProp) {
+      s1[j] = static_cast<float>(c.rms_alpha * s1[j] + (1 - c.rms_alpha) * g * g);
+      update = g / (std::sqrt(static_cast<double>(s1[j])) + c.eps);
+    } else if constexpr (K == OptimizerKind::Adam || K == OptimizerKind::AdamW) {
+      s1[j] = static_cast<float>(c.beta1 * s1[j] + (1 - c.beta1) * g);
+      s2[j] = static_cast<float>(c.beta2 * s2[j] + (1 - c.beta2) * g * g);
+      update = (s1[j] / a.bc1) / (std::sqrt(s2[j] / a.bc2) + c.eps);
+    }
+    double pv = p[j];
+    if constexpr (K == OptimizerKind::AdamW) pv *= 1.0 - lr * c.weight_decay;
+    p[j] = static_cast<float>(pv - lr * update);
+  }
+}
+
+void update(const OptimizerConfig& c, const UpdateArgs& a, size_t b, size_t e) {
+  switch (c.kind) {
+    case OptimizerKind::Sgd: return update_range<OptimizerKind::Sgd>(c, a, b, e);
+    case OptimizerKind::Momentum: return update_range<OptimizerKind::Momentum>(c, a, b, e);
+    case OptimizerKind::Nesterov: return update_range<OptimizerKind::Nesterov>(c, a, b, e);
+    case OptimizerKind::Adagrad: return update_range<OptimizerKind::Adagrad>(c, a, b, e);
+    case OptimizerKind::RmsProp: return update_range<OptimizerKind::RmsProp>(c, a, b, e);
+    case OptimizerKind::Adam: return update_range<OptimizerKind::Adam>(c, a, b, e);
+    case OptimizerKind::AdamW: return update_range<OptimizerKind::AdamW>(c, a, b, e);
+  }
+}
+
+}  // namespace
+
+void Optimizer::step(std::vector<Tensor>& params, const std::vector<Tensor>& grads, double lr,
+                     ThreadPool* pool) {
   KILN_CHECK(params.size() == grads.size(), "optimizer: ", params.size(), " parameters but ",
              grads.size(), " gradients");
   ++t_;
   const OptimizerConfig& c = cfg_;
-  const double bc1 = 1.0 - std::pow(c.beta1, static_cast<double>(t_));
-  const double bc2 = 1.0 - std::pow(c.beta2, static_cast<double>(t_));
+  UpdateArgs a{};
+  a.lr = lr;
+  a.bc1 = 1.0 - std::pow(c.beta1, static_cast<double>(t_));
+  a.bc2 = 1.0 - std::pow(c.beta2, static_cast<double>(t_));
   for (size_t i = 0; i < params.size(); ++i) {
     Tensor& pt = params[i];
     KILN_CHECK(pt.dims() == grads[i].dims(), "optimizer: gradient ", grads[i].describe(),
                " does not match parameter ", pt.describe());
-    float* p = pt.data<float>();
-    const float* gp = grads[i].data<float>();
+    a.p = pt.data<float>();
+    a.g = grads[i].data<float>();
     const size_t n = static_cast<size_t>(pt.numel());
-    const bool decoupled = c.kind == OptimizerKind::AdamW;
-    float* s1 = nullptr;  // the kind's first state slot (momentum, sum, square_avg, exp_avg)
-    float* s2 = nullptr;  // exp_avg_sq
+    a.s1 = a.s2 = nullptr;
     switch (c.kind) {
       case OptimizerKind::Sgd: break;
       case OptimizerKind::Momentum:
-      case OptimizerKind::Nesterov: s1 = slot(i, "momentum", n).data(); break;
-      case OptimizerKind::Adagrad: s1 = slot(i, "sum", n).data(); break;
-      case OptimizerKind::RmsProp: s1 = slot(i, "square_avg", n).data(); break;
+      case OptimizerKind::Nesterov: a.s1 = slot(i, "momentum", n).data(); break;
+      case OptimizerKind::Adagrad: a.s1 = slot(i, "sum", n).data(); break;
+      case OptimizerKind::RmsProp: a.s1 = slot(i, "square_avg", n).data(); break;
       case OptimizerKind::Adam:
       case OptimizerKind::AdamW:
-        s1 = slot(i, "exp_avg", n).data();
-        s2 = slot(i, "exp_avg_sq", n).data();
+        a.s1 = slot(i, "exp_avg", n).data();
+        a.s2 = slot(i, "exp_avg_sq", n).data();
         break;
     }
-    for (size_t j = 0; j < n; ++j) {
-      double g = gp[j];
-      if (!decoupled) g += c.weight_decay * p[j];
-      double update = 0;
-      switch (c.kind) {
-        case OptimizerKind::Sgd: update = g; break;
-        case OptimizerKind::Momentum:
-        case OptimizerKind::Nesterov: {
-          float& buf = s1[j];
-          // PyTorch: the first step initializes the buffer to g (the same as 0*m + g).
-          buf = static_cast<float>(c.momentum * buf + g);
-          update = c.kind == OptimizerKind::Nesterov ? g + c.momentum * buf : buf;
-          break;
-        }
-        case OptimizerKind::Adagrad: {
-          float& sum = s1[j];
-          sum = static_cast<float>(sum + g * g);
-          update = g / (std::sqrt(static_cast<double>(sum)) + 1e-10);
-          break;
-        }
-        case OptimizerKind::RmsProp: {
-          float& sq = s1[j];
-          sq = static_cast<float>(c.rms_alpha * sq + (1 - c.rms_alpha) * g * g);
-          update = g / (std::sqrt(static_cast<double>(sq)) + c.eps);
-          break;
-        }
-        case OptimizerKind::Adam:
-        case OptimizerKind::AdamW: {
-          float& m = s1[j];
-          float& v = s2[j];
-          m = static_cast<float>(c.beta1 * m + (1 - c.beta1) * g);
-          v = static_cast<float>(c.beta2 * v + (1 - c.beta2) * g * g);
-          update = (m / bc1) / (std::sqrt(v / bc2) + c.eps);
-          break;
-        }
-      }
-      double pv = p[j];
-      if (decoupled) pv *= 1.0 - lr * c.weight_decay;
-      p[j] = static_cast<float>(pv - lr * update);
+    constexpr size_t kMinParallel = size_t{1} << 14;  // below this, waking threads costs more
+    if (pool && n >= kMinParallel) {
+      pool->parallel_for(static_cast<int64_t>(n), [&](int64_t b, int64_t e) {
+        update(c, a, static_cast<size_t>(b), static_cast<size_t>(e));
+      });
+    } else {
+      update(c, a, 0, n);
     }
   }
 }

@@ -10,6 +10,10 @@
 
 #include "ir/tensor.h"
 
+namespace kiln {
+class ThreadPool;
+}
+
 namespace kiln::train {
 
 enum class OptimizerKind { Sgd, Momentum, Nesterov, Adagrad, RmsProp, Adam, AdamW };
@@ -32,8 +36,10 @@ class Optimizer {
   const OptimizerConfig& config() const { return cfg_; }
 
   // One update of every parameter with learning rate `lr`. `grads[i]` is params[i]'s gradient
-  // (same dims). params are updated in place.
-  void step(std::vector<Tensor>& params, const std::vector<Tensor>& grads, double lr);
+  // (same dims). params are updated in place, elements split over `pool` when given (each
+  // element's update is independent, so the result ignores the thread count).
+  void step(std::vector<Tensor>& params, const std::vector<Tensor>& grads, double lr,
+            ThreadPool* pool = nullptr);
 
   int64_t steps() const { return t_; }
   // State for checkpoints: slot name ("param_index/slot") -> values.

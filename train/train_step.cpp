@@ -1,12 +1,46 @@
 #include "train/train_step.h"
 
 #include <cstring>
-#include <map>
 
 #include "codegen/ref/interpreter.h"
-#include "train/parallel.h"
 
 namespace kiln::train {
+
+namespace {
+
+// Runs shard(s, interpreter) for s in [0, shards): in order with the pool inside the kernels,
+// or (reference kernels) in parallel over the pool. Each shard writes only its own results.
+template <typename Fn>
+void for_shards(const Graph& g, const StepExec& exec, int64_t shards, Fn&& shard) {
+  if (exec.kernels == Kernels::Cpu) {
+    InterpreterOptions o;
+    o.cpu_kernels = true;
+    o.pool = exec.pool;
+    o.op_seconds = exec.op_seconds;
+    const Interpreter interp(g, o);
+    for (int64_t s = 0; s < shards; ++s) shard(s, interp);
+    return;
+  }
+  const Interpreter interp(g);
+  auto range = [&](int64_t b, int64_t e) {
+    for (int64_t s = b; s < e; ++s) shard(s, interp);
+  };
+  if (exec.pool) {
+    exec.pool->parallel_for(shards, range);
+  } else {
+    range(0, shards);
+  }
+}
+
+}  // namespace
+
+Kernels kernels_from_name(const std::string& name) {
+  if (name == "cpu") return Kernels::Cpu;
+  if (name == "ref") return Kernels::Reference;
+  fail("unknown kernels '", name, "' (expected cpu or ref)");
+}
+
+const char* kernels_name(Kernels k) { return k == Kernels::Cpu ? "cpu" : "ref"; }
 
 Tensor slice_rows(const Tensor& t, int64_t begin, int64_t end) {
   KILN_CHECK(t.rank() >= 1 && begin >= 0 && begin <= end && end <= t.dim(0), "slice_rows: rows [",
@@ -35,8 +69,8 @@ std::vector<int64_t> argmax_rows(const Tensor& t) {
   return out;
 }
 
-TrainStep::TrainStep(const TrainingGraph& tg, int threads, int64_t shard_size)
-    : tg_(tg), threads_(std::max(threads, 1)), shard_size_(std::max<int64_t>(shard_size, 1)) {}
+TrainStep::TrainStep(const TrainingGraph& tg, StepExec exec, int64_t shard_size)
+    : tg_(tg), exec_(exec), shard_size_(std::max<int64_t>(shard_size, 1)) {}
 
 StepOutput TrainStep::run(const Tensor& images, const Tensor& labels,
                           const std::vector<Tensor>& masks,
@@ -48,28 +82,34 @@ StepOutput TrainStep::run(const Tensor& images, const Tensor& labels,
   const int64_t batch = images.dim(0);
   const int64_t shards = (batch + shard_size_ - 1) / shard_size_;
   std::vector<std::map<std::string, Tensor>> results(static_cast<size_t>(shards));
-  const Interpreter interp(*tg_.graph);
-  parallel_for(threads_, shards, [&](int64_t s) {
+  for_shards(*tg_.graph, exec_, shards, [&](int64_t s, const Interpreter& interp) {
     const int64_t b0 = s * shard_size_, b1 = std::min(batch, b0 + shard_size_);
+    const bool whole = b0 == 0 && b1 == batch;  // one shard: bind the batch as it is
     std::map<std::string, Tensor> in;
-    in[tg_.input_name] = slice_rows(images, b0, b1);
-    in[kLabelsName] = slice_rows(labels, b0, b1);
-    for (size_t i = 0; i < masks.size(); ++i) in[tg_.masks[i].input_name] = slice_rows(masks[i], b0, b1);
+    in[tg_.input_name] = whole ? images : slice_rows(images, b0, b1);
+    in[kLabelsName] = whole ? labels : slice_rows(labels, b0, b1);
+    for (size_t i = 0; i < masks.size(); ++i) {
+      in[tg_.masks[i].input_name] = whole ? masks[i] : slice_rows(masks[i], b0, b1);
+    }
     for (size_t i = 0; i < params.size(); ++i) in[tg_.params[i]] = params[i];
     results[static_cast<size_t>(s)] = interp.run(in);
   });
 
   StepOutput out;
-  for (size_t i = 0; i < params.size(); ++i) out.grads.emplace_back(DType::F32, params[i].dims());
   int64_t row = 0;
-  for (auto& r : results) {  // fixed shard order
+  for (size_t s = 0; s < results.size(); ++s) {  // fixed shard order
+    const auto& r = results[s];
     out.loss_sum += r.at(kLossName).as_double(0);
     const std::vector<int64_t> pred = argmax_rows(r.at(tg_.output_name));
     for (int64_t p : pred) out.correct += p == labels.data<int64_t>()[row++];
     for (size_t i = 0; i < params.size(); ++i) {
       const Tensor& g = r.at(tg_.grads[i]);
-      KILN_CHECK(g.dims() == params[i].dims(), "gradient of '", tg_.params[i], "' is ",
-                 g.describe(), ", the parameter is ", params[i].describe());
+      KILN_CHECK(g.dtype() == DType::F32 && g.dims() == params[i].dims(), "gradient of '",
+                 tg_.params[i], "' is ", g.describe(), ", the parameter is ", params[i].describe());
+      if (s == 0) {
+        out.grads.push_back(g);  // the step's own tensor: nothing else holds it
+        continue;
+      }
       float* acc = out.grads[i].data<float>();
       const float* gp = g.data<float>();
       for (int64_t j = 0; j < g.numel(); ++j) acc[j] += gp[j];
@@ -78,15 +118,14 @@ StepOutput TrainStep::run(const Tensor& images, const Tensor& labels,
   return out;
 }
 
-Tensor run_inference(const Graph& model, const Tensor& images, int threads, int64_t shard_size) {
+Tensor run_inference(const Graph& model, const Tensor& images, StepExec exec, int64_t shard_size) {
   KILN_CHECK(model.inputs.size() == 1 && model.outputs.size() == 1,
              "inference: the model must have one input and one output");
   const int64_t batch = images.dim(0);
   shard_size = std::max<int64_t>(shard_size, 1);
   const int64_t shards = (batch + shard_size - 1) / shard_size;
   std::vector<Tensor> parts(static_cast<size_t>(shards));
-  const Interpreter interp(model);
-  parallel_for(threads, shards, [&](int64_t s) {
+  for_shards(model, exec, shards, [&](int64_t s, const Interpreter& interp) {
     const int64_t b0 = s * shard_size, b1 = std::min(batch, b0 + shard_size);
     auto r = interp.run({{model.inputs[0]->name(), slice_rows(images, b0, b1)}});
     parts[static_cast<size_t>(s)] = r.at(model.outputs[0]->name());

@@ -1,5 +1,6 @@
 #include "train/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -53,8 +54,9 @@ double default_lr(OptimizerKind k) {
 }
 
 Trainer::Trainer(TrainConfig cfg, const mnist::MnistSplits& data)
-    : cfg_(std::move(cfg)), data_(data), model_(mnist::build_model(cfg_.model, cfg_.seed)),
-      tg_(make_training_graph(*model_)), opt_(cfg_.optimizer) {
+    : cfg_(std::move(cfg)), data_(data), pool_(std::make_unique<ThreadPool>(std::max(cfg_.threads, 1))),
+      model_(mnist::build_model(cfg_.model, cfg_.seed)), tg_(make_training_graph(*model_)),
+      opt_(cfg_.optimizer) {
   KILN_CHECK(cfg_.batch >= 1, "batch size must be >= 1");
   KILN_CHECK(cfg_.epochs >= 1, "epochs must be >= 1");
   KILN_CHECK(data_.train.count >= 1, "the training set is empty");
@@ -63,6 +65,10 @@ Trainer::Trainer(TrainConfig cfg, const mnist::MnistSplits& data)
     KILN_CHECK(v && v->constant, "parameter '", name, "' is not a model constant");
     params_.push_back(*v->constant);  // aliases the model's bytes: updates show in the model
   }
+}
+
+StepExec Trainer::exec() const {
+  return StepExec{cfg_.kernels, pool_.get(), cfg_.profile ? &op_seconds_ : nullptr};
 }
 
 int64_t Trainer::batches_per_epoch() const { return (data_.train.count + cfg_.batch - 1) / cfg_.batch; }
@@ -102,7 +108,7 @@ EvalResult Trainer::evaluate(const mnist::Dataset& d) const {
   for (int64_t b0 = 0; b0 < d.count; b0 += kChunk) {
     std::vector<int64_t> idx;
     for (int64_t i = b0; i < std::min(d.count, b0 + kChunk); ++i) idx.push_back(i);
-    const Tensor lp = run_inference(*model_, d.images(idx), cfg_.threads, cfg_.eval_shard);
+    const Tensor lp = run_inference(*model_, d.images(idx), exec(), cfg_.eval_shard);
     const std::vector<int64_t> pred = argmax_rows(lp);
     for (size_t i = 0; i < idx.size(); ++i) {
       const int64_t label = d.labels[static_cast<size_t>(idx[i])];
@@ -140,7 +146,7 @@ bool Trainer::train(std::FILE* log, const std::atomic<bool>* stop,
       const Tensor images = data_.train.images(idx);
       const Tensor labels = data_.train.label_tensor(idx);
       const std::vector<Tensor> masks = dropout_masks(epoch_ * per_epoch + batch_, n);
-      const TrainStep step(tg_, cfg_.threads, cfg_.shard_size);
+      const TrainStep step(tg_, exec(), cfg_.shard_size);
       StepOutput out = step.run(images, labels, masks, params_);
       // Mean over the batch, as PyTorch's cross-entropy with reduction "mean".
       const float inv = 1.0f / static_cast<float>(n);
@@ -148,7 +154,7 @@ bool Trainer::train(std::FILE* log, const std::atomic<bool>* stop,
         float* p = g.data<float>();
         for (int64_t i = 0; i < g.numel(); ++i) p[i] *= inv;
       }
-      opt_.step(params_, out.grads, lr);
+      opt_.step(params_, out.grads, lr, pool_.get());
       epoch_loss_ += out.loss_sum;
       epoch_correct_ += out.correct;
       epoch_seen_ += n;
@@ -206,6 +212,7 @@ Checkpoint Trainer::checkpoint() const {
   c.meta["schedule_step"] = std::to_string(cfg_.schedule.step_size);
   c.meta["schedule_gamma"] = num(cfg_.schedule.gamma);
   c.meta["shard_size"] = std::to_string(cfg_.shard_size);
+  c.meta["kernels"] = kernels_name(cfg_.kernels);
   c.meta["epoch"] = std::to_string(epoch_);
   c.meta["batch_in_epoch"] = std::to_string(batch_);
   c.meta["epoch_loss"] = num(epoch_loss_);
@@ -232,15 +239,19 @@ TrainConfig config_from_checkpoint(const Checkpoint& c, TrainConfig base) {
   base.schedule.step_size = static_cast<int>(parse_int(c, "schedule_step"));
   base.schedule.gamma = parse_num(c, "schedule_gamma");
   base.shard_size = parse_int(c, "shard_size");
+  // Checkpoints from before the optimized kernels were trained on the reference ones.
+  base.kernels = c.meta.count("kernels") ? kernels_from_name(c.get("kernels")) : Kernels::Reference;
   return base;
 }
 
 void Trainer::resume(const Checkpoint& c) {
   const TrainConfig saved = config_from_checkpoint(c, cfg_);
   KILN_CHECK(saved.model == cfg_.model && saved.seed == cfg_.seed && saved.batch == cfg_.batch &&
-                 saved.optimizer.kind == cfg_.optimizer.kind && saved.shard_size == cfg_.shard_size,
+                 saved.optimizer.kind == cfg_.optimizer.kind && saved.shard_size == cfg_.shard_size &&
+                 saved.kernels == cfg_.kernels,
              "checkpoint was made with --model ", saved.model, " --seed ", saved.seed, " --batch ",
-             saved.batch, " --optimizer ", optimizer_name(saved.optimizer.kind),
+             saved.batch, " --optimizer ", optimizer_name(saved.optimizer.kind), " --kernels ",
+             kernels_name(saved.kernels),
              "; the trainer was set up differently");
   KILN_CHECK(parse_int(c, "train_count") == data_.train.count, "checkpoint was trained on ",
              c.get("train_count"), " samples, this run has ", data_.train.count,
@@ -278,6 +289,21 @@ void print_confusion(std::FILE* out, const std::vector<int64_t>& confusion) {
       std::fprintf(out, "%6lld", static_cast<long long>(confusion[static_cast<size_t>(i * k + j)]));
     }
     std::fputc('\n', out);
+  }
+}
+
+void print_op_seconds(std::FILE* out, const std::map<std::string, double>& op_seconds) {
+  std::vector<std::pair<double, std::string>> rows;
+  double total = 0;
+  for (const auto& [op, secs] : op_seconds) {
+    rows.emplace_back(secs, op);
+    total += secs;
+  }
+  std::sort(rows.rbegin(), rows.rend());
+  std::fprintf(out, "time per op (training steps and evaluations): %.2f s in all\n", total);
+  for (const auto& [secs, op] : rows) {
+    std::fprintf(out, "  %-30s %9.2f s %5.1f%%\n", op.c_str(), secs,
+                 total > 0 ? 100.0 * secs / total : 0.0);
   }
 }
 

@@ -1,6 +1,7 @@
-// The MNIST training loop: seeded shuffling and dropout, sharded forward+backward steps,
-// optimizer updates with a per-epoch learning-rate schedule, evaluation on the test set after
-// each epoch, checkpoints every epoch (and on interruption), exact resume.
+// The MNIST training loop: seeded shuffling and dropout, forward+backward steps on the optimized
+// CPU kernels (or the reference ones), optimizer updates with a per-epoch learning-rate
+// schedule, evaluation on the test set after each epoch, checkpoints every epoch (and on
+// interruption), exact resume.
 //
 // Every random choice is a pure function of (seed, epoch, step), so a run resumed from a
 // checkpoint, at an epoch boundary or mid-epoch, ends with bit-identical weights.
@@ -11,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,8 +35,10 @@ struct TrainConfig {
   LrSchedule schedule;
   uint64_t seed = 1;
   int threads = 2;
-  int64_t shard_size = 32;   // samples per parallel shard (fixed, so results ignore --threads)
+  Kernels kernels = Kernels::Cpu;  // optimized CPU kernels, or the reference ones
+  int64_t shard_size = 64;   // samples per shard (fixed, so results ignore --threads)
   int64_t eval_shard = 250;  // samples per shard when evaluating
+  bool profile = false;      // add up the seconds spent in each op (Trainer::op_seconds)
   std::filesystem::path checkpoint_dir;  // empty = no checkpoints
   bool progress = true;
 };
@@ -72,6 +76,8 @@ class Trainer {
 
   EvalResult evaluate(const mnist::Dataset& d) const;
   const std::vector<EpochSummary>& history() const { return history_; }
+  // Seconds per op over all training steps and evaluations so far (with cfg.profile).
+  const std::map<std::string, double>& op_seconds() const { return op_seconds_; }
   const Graph& model() const { return *model_; }
   const TrainConfig& config() const { return cfg_; }
   // The live parameters (aliasing the model's constants), in training-graph order.
@@ -86,9 +92,12 @@ class Trainer {
  private:
   void save(const std::string& file_name);
   int64_t batches_per_epoch() const;
+  StepExec exec() const;
 
   TrainConfig cfg_;
   const mnist::MnistSplits& data_;
+  std::unique_ptr<ThreadPool> pool_;  // cfg_.threads threads: kernels, shards, optimizer
+  mutable std::map<std::string, double> op_seconds_;
   std::unique_ptr<Graph> model_;
   TrainingGraph tg_;
   std::vector<Tensor> params_;
@@ -103,10 +112,13 @@ class Trainer {
 };
 
 // `base` with the training-defining settings (model, seed, batch, optimizer, learning rate,
-// weight decay, momentum, schedule, shard size) replaced by a checkpoint's.
+// weight decay, momentum, schedule, kernels, shard size) replaced by a checkpoint's.
 TrainConfig config_from_checkpoint(const Checkpoint& c, TrainConfig base);
 
 // Prints the confusion matrix as a table.
 void print_confusion(std::FILE* out, const std::vector<int64_t>& confusion);
+
+// Prints seconds per op, largest first, with each op's share of the total.
+void print_op_seconds(std::FILE* out, const std::map<std::string, double>& op_seconds);
 
 }  // namespace kiln::train

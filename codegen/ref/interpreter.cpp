@@ -1,7 +1,9 @@
 #include "codegen/ref/interpreter.h"
 
+#include <chrono>
 #include <unordered_map>
 
+#include "runtime/kernels/cpu/kernel_table.h"
 #include "runtime/kernels/ref/evaluate.h"
 
 namespace kiln {
@@ -24,7 +26,7 @@ void check_tensor_matches(const std::string& what, const Tensor& t, const ValueT
   }
 }
 
-Interpreter::Interpreter(const Graph& g) : g_(g) {}
+Interpreter::Interpreter(const Graph& g, InterpreterOptions options) : g_(g), options_(options) {}
 
 std::map<std::string, Tensor> Interpreter::run(const std::map<std::string, Tensor>& inputs) const {
   std::unordered_map<const Value*, Tensor> env;
@@ -60,12 +62,21 @@ std::map<std::string, Tensor> Interpreter::run(const std::map<std::string, Tenso
     call.attrs = &n.attrs;
     call.node_name = n.name;
     call.num_outputs = n.outputs().size();
+    if (options_.cpu_kernels) {
+      call.kernel = cpu_kernel(n.op);
+      call.pool = options_.pool;
+    }
     for (const Value* v : n.inputs()) {
       const Tensor* t = v ? lookup(v) : nullptr;
       if (v && !t) fail(n.label(), ": input '", v->name(), "' has no value");
       call.inputs.push_back(t);
     }
+    const auto start = std::chrono::steady_clock::now();
     std::vector<Tensor> outs = evaluate_op(call);
+    if (options_.op_seconds) {
+      (*options_.op_seconds)[std::string(op_name(n.op))] +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    }
     for (size_t i = 0; i < n.outputs().size(); ++i) {
       const Value* v = n.output(i);
       if (!v) continue;

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "runtime/api/api_internal.h"
+#include "runtime/kernels/launch/builtins.h"
 
 namespace kiln::api {
 namespace {
@@ -28,16 +29,6 @@ struct Binding {
   AlignedBuffer copy;  // set for KILN_COPY
   bool bound = false;
 };
-
-void parallel_for(const kiln_exec_ctx* ctx, int64_t n, kiln_range_fn fn, void* closure) {
-  if (n <= 0) return;
-  auto* pool = static_cast<ThreadPool*>(ctx->runtime);
-  if (n == 1 || pool->num_threads() == 1) {
-    fn(closure, 0, n);
-    return;
-  }
-  pool->parallel_for(n, [&](int64_t begin, int64_t end) { fn(closure, begin, end); });
-}
 
 std::string describe(DType dtype, const Dims& dims) {
   return cat(dtype_name(dtype), "[", dims_to_string(dims), "]");
@@ -146,8 +137,9 @@ struct Session {
             base(launch_args[a].kind, launch_args[a].index) + launch_args[a].offset;
       }
     }
-    ThreadPool* pool = model->context->pool.get();
-    const kiln_exec_ctx ctx{KILN_KERNEL_ABI_VERSION, pool->num_threads(), &parallel_for, pool};
+    launch::RunState state;
+    state.pool = model->context->pool.get();
+    const kiln_exec_ctx ctx = launch::make_exec_ctx(&state);
     using Clock = std::chrono::steady_clock;
     const Clock::time_point t0 = Clock::now();
     for (size_t l = 0; l < meta.launches.size(); ++l) {
@@ -164,8 +156,12 @@ struct Session {
         profile[l] = {ns(start - t0), ns(end - start)};
       }
       if (rc != 0) {
-        fail_with(KILN_STATUS_INTERNAL, "kernel '", launch.symbol, "' (", launch.op, " '",
-                  launch.node_name, "') failed with code ", rc);
+        if (state.error.empty()) {
+          fail_with(KILN_STATUS_INTERNAL, "kernel '", launch.symbol, "' (", launch.op, " '",
+                    launch.node_name, "') failed with code ", rc);
+        }
+        fail_with(KILN_STATUS_INTERNAL, launch.op, " '", launch.node_name, "' failed: ",
+                  state.error);
       }
     }
     has_run = true;

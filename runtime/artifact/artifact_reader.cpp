@@ -139,7 +139,9 @@ void read_signature(ByteReader r, ArtifactMeta& m) {
   for (uint32_t i = 0; i < ni; ++i) m.inputs.push_back(read_tensor(r, names));
   const uint32_t no = r.count(12, "outputs");
   if (no == 0) fail(r.what(), ": the model has no outputs");
-  for (uint32_t i = 0; i < no; ++i) m.outputs.push_back(read_tensor(r, names));
+  // A model input may also be a model output (ONNX allows it): separate name sets.
+  std::set<std::string> output_names;
+  for (uint32_t i = 0; i < no; ++i) m.outputs.push_back(read_tensor(r, output_names));
   r.expect_end();
 }
 

@@ -60,6 +60,13 @@ class ByteReader {
     pos_ += n;
     return s;
   }
+  // The next n bytes, in place (valid as long as the span is).
+  const uint8_t* take(uint64_t n) {
+    need(n);
+    const uint8_t* p = data_ + pos_;
+    pos_ += n;
+    return p;
+  }
   // A count of items each at least `min_item_bytes` long: refuses counts the rest cannot hold.
   uint32_t count(uint64_t min_item_bytes, const char* items) {
     const uint64_t at = pos_;

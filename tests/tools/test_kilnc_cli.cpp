@@ -156,3 +156,68 @@ TEST(KilncCli, OptRunsNamedPasses) {
 }
 }  // namespace
 }  // namespace kiln
+
+namespace kiln {
+namespace {
+
+CliResult run_kiln_run(const std::string& args) {
+  const std::string cmd = std::string(KILN_RUN_PATH) + " " + args + " 2>&1";
+  CliResult r{0, {}};
+  FILE* p = popen(cmd.c_str(), "r");
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+TEST(KilncCli, CompileThenKilnRunMatchesReference) {
+  const fs::path dir = test::fresh_dir("cli_compile");
+  test::write_model(test::small_model(), dir / "m.onnx");
+  write_npy(dir / "x.npy", Tensor::from_vector<float>({1, 1, 1, 1, 1, 1}, {2, 3}));
+  CliResult c = run_kilnc("compile " + (dir / "m.onnx").string() + " -o " +
+                          (dir / "m.kiln").string() + " -O2 --cpu native");
+  ASSERT_EQ(c.code, 0) << c.out;
+  EXPECT_NE(c.out.find("launches: 1 (1 generated elementwise)"), std::string::npos) << c.out;
+  CliResult r = run_kiln_run((dir / "m.kiln").string() + " --input x=" + (dir / "x.npy").string() +
+                             " --output-dir " + (dir / "out").string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(read_npy(dir / "out" / "y.npy").to_float_vector(),
+            (std::vector<float>{0, 0, 0.5f, 1.5f, 2.5f, 3.5f}));
+  // kilnc run --backend cpu compiles in memory and gives the same answer.
+  CliResult rc = run_kilnc("run " + (dir / "m.onnx").string() + " --backend cpu --input x=" +
+                           (dir / "x.npy").string() + " --output-dir " + (dir / "out2").string());
+  ASSERT_EQ(rc.code, 0) << rc.out;
+  EXPECT_EQ(read_npy(dir / "out2" / "y.npy").to_float_vector(),
+            (std::vector<float>{0, 0, 0.5f, 1.5f, 2.5f, 3.5f}));
+}
+
+TEST(KilncCli, CompileBadFlagsGiveOneLineErrors) {
+  const fs::path dir = test::fresh_dir("cli_compile_bad");
+  test::write_model(test::small_model(), dir / "m.onnx");
+  std::ofstream(dir / "keep.kiln") << "precious";
+  const std::string m = (dir / "m.onnx").string(), o = " -o " + (dir / "keep.kiln").string();
+  for (const std::string& args : std::vector<std::string>{
+           "compile " + m,
+           "compile " + m + o + " --cpu pentium-9000",
+           "compile " + m + o + " --target tpu",
+           "compile " + m + o + " --input-shape x=2xbanana",
+           "compile " + m + o + " --input-shape x=4x3",
+           "compile " + m + o + " --input-shape nope=2x3",
+           "compile " + m + o + " --passes=no-such-pass",
+           "compile /nonexistent.onnx" + o,
+       }) {
+    CliResult r = run_kilnc(args);
+    EXPECT_NE(r.code, 0) << args;
+    EXPECT_EQ(count_lines(r.out), 1) << args << "\n" << r.out;
+    EXPECT_NE(r.out.find("error"), std::string::npos) << args << "\n" << r.out;
+  }
+  std::ifstream in(dir / "keep.kiln");
+  std::string s;
+  in >> s;
+  EXPECT_EQ(s, "precious");  // a failed compile leaves an existing output alone
+}
+
+}  // namespace
+}  // namespace kiln

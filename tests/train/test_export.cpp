@@ -54,12 +54,12 @@ TEST_P(ExportTest, ReimportsAndMatchesOnnxRuntime) {
   const fs::path onnx_path = dir_ / "model.onnx";
   export_onnx(*model, onnx_path);
   const Tensor images = random_images(3, 5);
-  const Tensor expected = run_inference(*model, images, 1, 3);
+  const Tensor expected = run_inference(*model, images, StepExec{Kernels::Reference}, 3);
 
   const frontend::LoadedModel loaded = frontend::load_onnx(onnx_path);
   EXPECT_EQ(loaded.info.opset_imports.at(""), 17);
   for (const auto& [op, count] : loaded.info.op_histogram) EXPECT_NE(op, "Dropout");
-  const Tensor reimported = run_inference(*loaded.graph, images, 1, 3);
+  const Tensor reimported = run_inference(*loaded.graph, images, StepExec{Kernels::Reference}, 3);
   expect_close(reimported, expected, 1e-6);
 
   const fs::path python = repo_root() / "build" / "venv" / "bin" / "python";

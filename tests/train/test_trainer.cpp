@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <span>
 
 #include "models/mnist/idx_reader.h"
 #include "models/mnist/model_builders.h"
@@ -125,17 +126,65 @@ TEST_F(TrainerTest, ResumeMatchesUninterruptedRun) {
 }
 
 TEST_F(TrainerTest, ResultsIgnoreThreadCount) {
-  TrainConfig c = mlp_config();
-  Trainer t(c, *data_);
-  const TrainingGraph tg = make_training_graph(t.model());
-  std::vector<int64_t> idx;
-  for (int64_t i = 0; i < 70; ++i) idx.push_back(i);
-  const Tensor images = data_->train.images(idx), labels = data_->train.label_tensor(idx);
-  const StepOutput one = TrainStep(tg, 1, 16).run(images, labels, {}, t.params());
-  const StepOutput three = TrainStep(tg, 3, 16).run(images, labels, {}, t.params());
-  EXPECT_EQ(one.loss_sum, three.loss_sum);
-  EXPECT_EQ(one.correct, three.correct);
-  for (size_t i = 0; i < one.grads.size(); ++i) EXPECT_TRUE(one.grads[i].bytes_equal(three.grads[i]));
+  for (const char* model : {"mlp", "cnn"}) {
+    TrainConfig c = mlp_config();
+    c.model = model;
+    Trainer t(c, *data_);
+    const TrainingGraph tg = make_training_graph(t.model());
+    std::vector<int64_t> idx;
+    for (int64_t i = 0; i < 70; ++i) idx.push_back(i);
+    const Tensor images = data_->train.images(idx), labels = data_->train.label_tensor(idx);
+    const std::vector<Tensor> masks = t.dropout_masks(0, 70);
+    for (Kernels k : {Kernels::Cpu, Kernels::Reference}) {
+      ThreadPool p1(1), p3(3);
+      const StepOutput one = TrainStep(tg, StepExec{k, &p1}, 32).run(images, labels, masks, t.params());
+      const StepOutput three = TrainStep(tg, StepExec{k, &p3}, 32).run(images, labels, masks, t.params());
+      EXPECT_EQ(one.loss_sum, three.loss_sum) << model << " " << kernels_name(k);
+      EXPECT_EQ(one.correct, three.correct) << model << " " << kernels_name(k);
+      for (size_t i = 0; i < one.grads.size(); ++i) {
+        EXPECT_TRUE(one.grads[i].bytes_equal(three.grads[i])) << model << " " << kernels_name(k) << " grad " << i;
+      }
+    }
+  }
+}
+
+// The optimized kernels compute the same training step as the reference kernels, up to float
+// rounding, for every model (dropout masks included).
+TEST_F(TrainerTest, CpuKernelsMatchReferenceStep) {
+  for (const char* model : {"mlp", "lenet5", "cnn"}) {
+    TrainConfig c = mlp_config();
+    c.model = model;
+    Trainer t(c, *data_);
+    const TrainingGraph tg = make_training_graph(t.model());
+    std::vector<int64_t> idx;
+    for (int64_t i = 0; i < 40; ++i) idx.push_back(i);
+    // Random pixels, not the synthetic digits: their flat regions make exact and near ties in
+    // MaxPool windows, and a tie that rounding breaks the other way moves a gradient to another
+    // pixel (both answers are right, but they are not close).
+    Tensor images(DType::F32, {40, 1, 28, 28});
+    mnist::Rng rng(5);
+    for (float& v : std::span<float>(images.data<float>(), 40 * 784)) v = static_cast<float>(rng.uniform(-0.4, 2.8));
+    const Tensor labels = data_->train.label_tensor(idx);
+    const std::vector<Tensor> masks = t.dropout_masks(3, 40);
+    ThreadPool pool(2);
+    const StepOutput ref = TrainStep(tg, StepExec{Kernels::Reference, &pool}, 64).run(images, labels, masks, t.params());
+    const StepOutput fast = TrainStep(tg, StepExec{Kernels::Cpu, &pool}, 64).run(images, labels, masks, t.params());
+    EXPECT_NEAR(fast.loss_sum, ref.loss_sum, 1e-4 * std::fabs(ref.loss_sum)) << model;
+    EXPECT_EQ(fast.correct, ref.correct) << model;
+    ASSERT_EQ(fast.grads.size(), ref.grads.size());
+    // Largest difference relative to the gradient's largest element (the reference sums in
+    // double, the optimized kernels in float).
+    for (size_t i = 0; i < ref.grads.size(); ++i) {
+      double scale = 0, diff = 0;
+      for (int64_t j = 0; j < ref.grads[i].numel(); ++j) {
+        const double r = ref.grads[i].data<float>()[j], f = fast.grads[i].data<float>()[j];
+        scale = std::max(scale, std::fabs(r));
+        diff = std::max(diff, std::fabs(f - r));
+      }
+      EXPECT_LE(diff, 1e-5 * scale) << model << " " << tg.params[i] << ": max difference " << diff
+                                    << ", largest element " << scale;
+    }
+  }
 }
 
 TEST_F(TrainerTest, SameSeedSameModelAndMasks) {
@@ -157,7 +206,9 @@ TEST_F(TrainerTest, SameSeedSameModelAndMasks) {
   int64_t zeros = 0;
   for (float v : m1[0].span<float>()) {
     zeros += v == 0.0f;
-    if (v != 0.0f) ASSERT_FLOAT_EQ(v, 1.0f / 0.75f);
+    if (v != 0.0f) {
+      ASSERT_FLOAT_EQ(v, 1.0f / 0.75f);
+    }
   }
   EXPECT_NEAR(static_cast<double>(zeros) / static_cast<double>(m1[0].numel()), 0.25, 0.02);
   EXPECT_FALSE(m1[0].bytes_equal(t.dropout_masks(6, 4)[0]));
@@ -174,7 +225,8 @@ TEST_F(TrainerTest, ConvModelsTrainingStepIsConsistent) {
     const std::vector<int64_t> idx = {0, 1};
     const Tensor images = data_->train.images(idx), labels = data_->train.label_tensor(idx);
     const std::vector<Tensor> masks = t.dropout_masks(0, 2);
-    const StepOutput base = TrainStep(tg, 2, 1).run(images, labels, masks, t.params());
+    ThreadPool pool(2);
+    const StepOutput base = TrainStep(tg, StepExec{Kernels::Cpu, &pool}, 64).run(images, labels, masks, t.params());
     // Central difference along g: (loss(p + h g) - loss(p - h g)) / (2 h) ~ |g|^2.
     double g2 = 0;
     for (const Tensor& g : base.grads)
@@ -189,7 +241,7 @@ TEST_F(TrainerTest, ConvModelsTrainingStepIsConsistent) {
         }
         ps.push_back(p);
       }
-      return TrainStep(tg, 2, 1).run(images, labels, masks, ps).loss_sum;
+      return TrainStep(tg, StepExec{Kernels::Cpu, &pool}, 64).run(images, labels, masks, ps).loss_sum;
     };
     const double slope = (moved(+1) - moved(-1)) / (2 * h);
     EXPECT_NEAR(slope / g2, 1.0, 0.02) << model;

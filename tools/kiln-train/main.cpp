@@ -4,6 +4,8 @@
 
 #include "codegen/ref/interpreter.h"
 #include "frontend/onnx_loader.h"
+#include <malloc.h>
+
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -34,6 +36,8 @@ const char* kUsage =
     "  --lr-step N --lr-gamma G        (step schedule, default 1 and 0.7)\n"
     "  --seed S                (default 1)\n"
     "  --threads N             (default 2; results do not depend on it)\n"
+    "  --kernels cpu|ref       optimized CPU kernels (default) or the reference kernels\n"
+    "  --profile               print the seconds spent in each op at the end\n"
     "  --checkpoint-dir D      (default checkpoints; 'none' disables)\n"
     "  --resume CKPT           continue a run from a checkpoint\n"
     "  --export OUT.onnx       write the trained model as ONNX (opset 17)\n"
@@ -84,13 +88,13 @@ struct Args {
 Args parse_args(int argc, char** argv) {
   static const std::vector<std::string> kKnown = {
       "data", "model", "epochs", "batch", "optimizer", "lr", "weight-decay", "momentum",
-      "lr-schedule", "lr-step", "lr-gamma", "seed", "threads", "checkpoint-dir", "resume",
+      "lr-schedule", "lr-step", "lr-gamma", "seed", "threads", "kernels", "checkpoint-dir", "resume",
       "export", "limit-train", "limit-test", "evaluate"};
   Args a;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg == "--no-progress") {
-      a.switches.push_back("no-progress");
+    if (arg == "--no-progress" || arg == "--profile") {
+      a.switches.push_back(arg.substr(2));
       continue;
     }
     if (arg.rfind("--", 0) != 0) kiln::fail("unexpected argument '", arg, "'");
@@ -176,7 +180,12 @@ int run(int argc, char** argv) {
   cfg.threads = static_cast<int>(a.integer("threads", 2, 1));
   const std::string ckdir = a.str("checkpoint-dir", "checkpoints");
   if (ckdir != "none") cfg.checkpoint_dir = ckdir;
-  cfg.progress = a.switches.empty();
+  cfg.kernels = kernels_from_name(a.str("kernels", "cpu"));
+  auto has_switch = [&](const char* name) {
+    return std::find(a.switches.begin(), a.switches.end(), name) != a.switches.end();
+  };
+  cfg.progress = !has_switch("no-progress");
+  const bool profile = has_switch("profile");
 
   Checkpoint resume_from;
   if (a.has("resume")) {
@@ -193,7 +202,8 @@ int run(int argc, char** argv) {
         {"momentum", cfg.optimizer.momentum == saved.optimizer.momentum},
         {"lr-schedule", cfg.schedule.kind == saved.schedule.kind},
         {"lr-step", cfg.schedule.step_size == saved.schedule.step_size},
-        {"lr-gamma", cfg.schedule.gamma == saved.schedule.gamma}};
+        {"lr-gamma", cfg.schedule.gamma == saved.schedule.gamma},
+        {"kernels", cfg.kernels == saved.kernels}};
     for (const auto& [k, same] : agrees) {
       if (a.has(k) && !same) {
         fail("--", k, " differs from the checkpoint's setting; resume with the original value or omit it");
@@ -203,13 +213,15 @@ int run(int argc, char** argv) {
     if (!a.has("epochs")) cfg.epochs = static_cast<int>(std::stoll(resume_from.get("epochs")));
   }
   cfg.schedule.total_epochs = cfg.epochs;
+  cfg.profile = profile;
 
   const mnist::MnistSplits data =
       mnist::load_mnist(a.str("data", ""), a.integer("limit-train", 0, 0), a.integer("limit-test", 0, 0));
-  std::printf("kiln-train: model %s, %lld train / %lld test images, optimizer %s lr %g, batch %lld, seed %llu, %d threads\n",
+  std::printf("kiln-train: model %s, %lld train / %lld test images, optimizer %s lr %g, batch %lld, seed %llu, %d threads, %s kernels\n",
               cfg.model.c_str(), static_cast<long long>(data.train.count),
               static_cast<long long>(data.test.count), optimizer_name(cfg.optimizer.kind), cfg.lr,
-              static_cast<long long>(cfg.batch), static_cast<unsigned long long>(cfg.seed), cfg.threads);
+              static_cast<long long>(cfg.batch), static_cast<unsigned long long>(cfg.seed), cfg.threads,
+              kernels_name(cfg.kernels));
   std::fflush(stdout);
 
   Trainer trainer(cfg, data);
@@ -231,6 +243,7 @@ int run(int argc, char** argv) {
   }
   const EvalResult final_eval = trainer.evaluate(data.test);
   print_confusion(stdout, final_eval.confusion);
+  if (profile) print_op_seconds(stdout, trainer.op_seconds());
   if (a.has("export")) {
     export_onnx(trainer.model(), a.str("export", ""));
     std::printf("exported %s (ONNX opset %d)\n", a.str("export", "").c_str(), trainer.model().opset);
@@ -241,6 +254,10 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Every step allocates and frees the same large activations: keep freed blocks in the heap
+  // rather than handing them back to the kernel and faulting fresh zeroed pages in next step.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;

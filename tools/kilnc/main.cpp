@@ -9,8 +9,11 @@
 namespace {
 const char* kUsage =
     "usage: kilnc <command> [options]\n"
+    "  compile MODEL.onnx -o OUT.kiln [--target cpu] [--cpu NAME] [-O0..3]\n"
+    "          [--input-shape NAME=1x3x224x224]... [--passes=a,b] [--print-after-all]\n"
     "  inspect MODEL.onnx [--print-ir] [--dot FILE]   inputs, outputs, ops, parameters, MACs\n"
-    "  run MODEL.onnx --input FILE|NAME=FILE... --output-dir DIR [--backend ref]\n"
+    "  run MODEL.onnx --input FILE|NAME=FILE... --output-dir DIR [--backend ref|cpu]\n"
+    "      [compile flags, with --backend cpu]\n"
     "  opt MODEL.onnx (--passes=a,b | -O0..3) [--print-after-all] [--print-after=P] [-o OUT.onnx]\n";
 }
 
@@ -24,6 +27,7 @@ int main(int argc, char** argv) {
   try {
     if (cmd == "inspect") return kiln::tools::kilnc_inspect(args);
     if (cmd == "run") return kiln::tools::kilnc_run(args);
+    if (cmd == "compile") return kiln::tools::kilnc_compile(args);
     if (cmd == "opt") return kiln::tools::kilnc_opt(args);
     std::fprintf(stderr, "kilnc: error: unknown command '%s' (see kilnc --help)\n", cmd.c_str());
     return 2;

@@ -71,6 +71,10 @@ int kilnc_opt(const std::vector<std::string>& args) {
   pm.run(g);
   for (const PassReport& r : ctx.report) {
     for (const auto& line : r.changes) std::printf("; %s: %s\n", r.pass.c_str(), line.c_str());
+    if (r.nodes_removed || r.bytes_saved) {
+      std::printf("; %s: net %lld nodes removed, %lld parameter bytes saved\n", r.pass.c_str(),
+                  static_cast<long long>(r.nodes_removed), static_cast<long long>(r.bytes_saved));
+    }
   }
   std::printf("; nodes: %zu -> %zu\n", nodes_before, g.nodes().size());
   if (out_path.empty()) {

@@ -2,11 +2,13 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "codegen/cpu/run_compiled.h"
 #include "codegen/ref/interpreter.h"
 #include "frontend/onnx_loader.h"
 #include "runtime/io/npy.h"
 #include "tools/common/input_files.h"
 #include "tools/kilnc/commands.h"
+#include "tools/kilnc/compile_flags.h"
 
 namespace kiln::tools {
 
@@ -15,8 +17,10 @@ namespace fs = std::filesystem;
 int kilnc_run(const std::vector<std::string>& args) {
   std::string model, output_dir, backend = "ref";
   std::vector<std::string> inputs;
+  CompileFlags flags;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
+    if (parse_compile_flag(args, i, flags)) continue;
     auto value = [&]() -> const std::string& {
       if (i + 1 >= args.size()) fail("flag ", a, " needs a value");
       return args[++i];
@@ -30,15 +34,24 @@ int kilnc_run(const std::vector<std::string>& args) {
   }
   if (model.empty()) fail("usage: kilnc run MODEL.onnx --input FILE... --output-dir DIR");
   if (output_dir.empty()) fail("--output-dir is required");
-  if (backend != "ref") fail("unknown backend '", backend, "' (available: ref)");
+  if (backend != "ref" && backend != "cpu")
+    fail("unknown backend '", backend, "' (available: ref, cpu)");
 
   frontend::LoadedModel lm = frontend::load_onnx(model);
-  const Graph& g = *lm.graph;
+  Graph& g = *lm.graph;
   std::vector<std::string> names;
   for (const Value* v : g.inputs) names.push_back(v->name());
   std::map<std::string, Tensor> feeds = bind_inputs(inputs, names, /*allow_pb=*/true);
-  Interpreter interp(g);
-  std::map<std::string, Tensor> outs = interp.run(feeds);
+  std::map<std::string, Tensor> outs;
+  if (backend == "ref") {
+    outs = Interpreter(g).run(feeds);
+  } else {
+    // Shapes come from the inputs given, so a model with symbolic dims runs as is.
+    for (const auto& [name, t] : feeds)
+      if (!flags.options.input_shapes.count(name)) flags.options.input_shapes[name] = t.dims();
+    const cpu_codegen::CompiledModel compiled = cpu_codegen::compile_for_cpu(g, flags.options);
+    outs = cpu_codegen::run_compiled(compiled, feeds);
+  }
 
   std::error_code ec;
   fs::create_directories(output_dir, ec);

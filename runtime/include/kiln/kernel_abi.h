@@ -15,7 +15,7 @@
 extern "C" {
 #endif
 
-#define KILN_KERNEL_ABI_VERSION 1u
+#define KILN_KERNEL_ABI_VERSION 2u
 
 /* The symbol a code section must export: `const uint32_t kiln_kernel_abi_version = 1;`. */
 #define KILN_KERNEL_ABI_VERSION_SYMBOL "kiln_kernel_abi_version"
@@ -34,6 +34,11 @@ struct kiln_exec_ctx {
    * so a kernel whose per-index work is chunk-independent is deterministic. n <= 0 does nothing. */
   void (*parallel_for)(const kiln_exec_ctx* ctx, int64_t n, kiln_range_fn fn, void* closure);
   void* runtime; /* opaque to kernels */
+  /* The runtime's kernel library (see kiln_builtin_id), so generated code calls it through this
+   * table instead of resolving runtime symbols: the runtime may be linked with hidden symbols. */
+  const struct kiln_builtin_table* builtins;
+  /* Records why a kernel is about to fail (one line); the run reports it with the node name. */
+  void (*report_error)(const kiln_exec_ctx* ctx, const char* message);
 };
 
 /* A kernel. `buffers[i]` is the address of the launch entry's i-th argument (arena, weights,
@@ -43,6 +48,34 @@ struct kiln_exec_ctx {
  * value aborts the run and is reported with the kernel's node name. */
 typedef int32_t (*kiln_kernel_fn)(void* const* buffers, const int64_t* params,
                                   const kiln_exec_ctx* ctx);
+
+/* Called by the GEMM and convolution builtins on each finished block of the output, while it is
+ * still in cache: rows x cols floats at `c`, row stride `ldc` floats. `closure` is the caller's.
+ * Generated code uses it to apply a fused epilogue (residual add, activation) in the kernel. */
+typedef void (*kiln_epilogue_fn)(void* closure, float* c, int64_t ldc, int64_t rows,
+                                 int64_t cols);
+
+/* The runtime's kernel library. Every entry has the kernel signature; its buffer and parameter
+ * layout is documented at the entry. Absent optional buffers are NULL. */
+struct kiln_builtin_table {
+  uint32_t count; /* number of entries below */
+  /* Any op through the runtime's kernels (optimized where one exists, else reference).
+   *   buffers: [op record (runtime/kernels/launch/op_record.h), present inputs..., outputs...]
+   *   params: none. */
+  kiln_kernel_fn op;
+  /* 2-D f32 convolution, NCHW, weights packed at compile time (runtime/kernels/cpu/conv.h).
+   *   buffers: [X, packed W, bias|NULL, Y, epilogue fn|NULL, epilogue closure]
+   *   params: N C H W M KH KW stride_h stride_w pad_t pad_l pad_b pad_r dil_h dil_w group relu */
+  kiln_kernel_fn conv2d;
+  /* f32 Y[M,N] = alpha * A[M,K] * B + bias[N], B packed at compile time (kiln_sgemm_pack_b).
+   *   buffers: [A, packed B, bias|NULL, Y, epilogue fn|NULL, epilogue closure]
+   *   params: M N K trans_a relu alpha_bits (the f32 alpha's bit pattern) */
+  kiln_kernel_fn sgemm_packed_b;
+  /* f32 batched Y[b] = alpha * op(A[b]) * op(B[b]) with both operands in memory.
+   *   buffers: [A, B, Y]   params: batch M N K trans_a trans_b a_batch_stride b_batch_stride
+   *   alpha_bits (strides in elements; 0 broadcasts the operand over the batch) */
+  kiln_kernel_fn sgemm_batched;
+};
 
 #ifdef __cplusplus
 }

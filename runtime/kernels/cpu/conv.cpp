@@ -135,14 +135,22 @@ void kiln_conv2d_pack_weights(const KilnConv2dShape* s, const float* weights, vo
 
 void kiln_conv2d(const KilnConv2dShape* shape, const void* packed_weights, const float* X,
                  const float* bias, int relu, float* Y, kiln::ThreadPool* pool) {
+  const KilnGemmEpilogue ep{bias, nullptr, relu, nullptr, nullptr};
+  kiln_conv2d_ex(shape, packed_weights, X, &ep, Y, pool);
+}
+
+void kiln_conv2d_ex(const KilnConv2dShape* shape, const void* packed_weights, const float* X,
+                    const KilnGemmEpilogue* epilogue, float* Y, kiln::ThreadPool* pool) {
   const KilnConv2dShape& s = *shape;
+  const KilnGemmEpilogue ep = epilogue ? *epilogue : KilnGemmEpilogue{};
+  if (ep.column_bias) throw std::invalid_argument("kiln_conv2d_ex: column_bias is not supported");
+  const float* bias = ep.row_bias;
   const int64_t oh = kiln_conv2d_output_height(shape), ow = kiln_conv2d_output_width(shape);
   const ConvPackHeader& h = read_header(s, packed_weights);
   if (s.N == 0) return;
   if (h.path == static_cast<int32_t>(ConvPath::Depthwise)) {
     depthwise_conv(s, oh, ow, static_cast<Isa>(h.isa),
-                   reinterpret_cast<const float*>(payload(packed_weights)), X, bias, relu != 0, Y,
-                   pool);
+                   reinterpret_cast<const float*>(payload(packed_weights)), X, ep, Y, pool);
     return;
   }
   // The packed A buffers carry their own header; the SGEMM kernel is the one that packed them.
@@ -156,7 +164,8 @@ void kiln_conv2d(const KilnConv2dShape* shape, const void* packed_weights, const
     const float* a = packed_a_payload(
         payload(packed_weights) + static_cast<size_t>(g) * group_bytes, mg, kg, &packed_isa);
     const GemmOutput out{1.0f, 0.0f, Y + (n * s.M + g * mg) * p, p,
-                         KilnGemmEpilogue{bias ? bias + g * mg : nullptr, nullptr, relu}};
+                         KilnGemmEpilogue{bias ? bias + g * mg : nullptr, nullptr, ep.relu, ep.post,
+                                          ep.post_closure}};
     if (pointwise) {
       run_packed_sgemm(kern, mg, p, kg, a, MatrixBSource(false, x, s.H * s.W), out, inner_pool);
     } else {

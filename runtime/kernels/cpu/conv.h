@@ -14,6 +14,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "runtime/kernels/cpu/sgemm.h"
+
 namespace kiln {
 class ThreadPool;
 }
@@ -44,5 +46,10 @@ void kiln_conv2d_pack_weights(const KilnConv2dShape* shape, const float* weights
 // `pool` may be null.
 void kiln_conv2d(const KilnConv2dShape* shape, const void* packed_weights, const float* X,
                  const float* bias, int relu, float* Y, kiln::ThreadPool* pool);
+
+// kiln_conv2d with a full GEMM epilogue (kiln/sgemm.h): row_bias is the per-channel bias, relu,
+// and `post` called on finished blocks of Y (column_bias must be null). `epilogue` may be null.
+void kiln_conv2d_ex(const KilnConv2dShape* shape, const void* packed_weights, const float* X,
+                    const KilnGemmEpilogue* epilogue, float* Y, kiln::ThreadPool* pool);
 
 }  // extern "C"

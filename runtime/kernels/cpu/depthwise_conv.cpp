@@ -84,14 +84,17 @@ void conv_plane(const KilnConv2dShape& s, int64_t oh_n, int64_t ow_n, DepthwiseR
 }  // namespace
 
 void depthwise_conv(const KilnConv2dShape& s, int64_t out_h, int64_t out_w, Isa isa, const float* w,
-                    const float* x, const float* bias, bool relu, float* y, ThreadPool* pool) {
+                    const float* x, const KilnGemmEpilogue& ep, float* y, ThreadPool* pool) {
+  const float* bias = ep.row_bias;
+  const int64_t plane = out_h * out_w;
   const DepthwiseRowFn row_fn = row_kernel(isa);
   const int64_t taps = s.KH * s.KW, planes = s.N * s.C;
   auto run = [&](int64_t begin, int64_t end) {
     for (int64_t p = begin; p < end; ++p) {
       const int64_t c = p % s.C;
       conv_plane(s, out_h, out_w, row_fn, w + c * taps, x + p * s.H * s.W, bias ? bias[c] : 0.0f,
-                 relu, y + p * out_h * out_w);
+                 ep.relu != 0, y + p * plane);
+      if (ep.post) ep.post(ep.post_closure, y + p * plane, plane, 1, plane);
     }
   };
   if (pool && planes > 1) {

@@ -25,6 +25,6 @@ void depthwise_row_avx2(const float* const* rows, const float* w, int taps, floa
 
 // All N*C planes of a depthwise convolution, split over `pool`. `w` is M x KH x KW.
 void depthwise_conv(const KilnConv2dShape& s, int64_t out_h, int64_t out_w, Isa isa, const float* w,
-                    const float* x, const float* bias, bool relu, float* y, ThreadPool* pool);
+                    const float* x, const KilnGemmEpilogue& ep, float* y, ThreadPool* pool);
 
 }  // namespace kiln::cpu

@@ -53,7 +53,7 @@ const PackHeader& read_header(const void* packed, uint32_t magic, int64_t rows, 
 }
 
 GemmOutput make_output(float alpha, float beta, float* C, int64_t ldc, const KilnGemmEpilogue* ep) {
-  return GemmOutput{alpha, beta, C, ldc, ep ? *ep : KilnGemmEpilogue{nullptr, nullptr, 0}};
+  return GemmOutput{alpha, beta, C, ldc, ep ? *ep : KilnGemmEpilogue{}};
 }
 
 float* floats_after(void* header) {

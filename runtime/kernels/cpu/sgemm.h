@@ -26,10 +26,15 @@ extern "C" {
 // Applied while C is stored, after alpha/beta: C[m,n] += row_bias[m] + column_bias[n], then
 // C = max(C, 0) if relu. Null pointers / 0 mean "none". Gemm+bias+activation fusion uses
 // column_bias; NCHW convolution (C = W * im2col(X)) uses row_bias, one per output channel.
+// Then `post`, if set, is called once on each finished block of C (at most one block per
+// element, while it is still in cache): post(post_closure, &C[m0, n0], ldc, rows, cols). Code
+// generators use it for epilogues the fixed fields cannot express (residual add, activations).
 struct KilnGemmEpilogue {
   const float* row_bias;
   const float* column_bias;
   int relu;
+  void (*post)(void* closure, float* c, int64_t ldc, int64_t rows, int64_t cols);
+  void* post_closure;
 };
 
 // `epilogue` and `pool` may be null (no epilogue; run on the calling thread only).

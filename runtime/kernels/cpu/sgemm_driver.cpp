@@ -77,6 +77,10 @@ void run_tile(const SgemmKernel& kern, int64_t M, int64_t K, const float* packed
             t.row_bias = last && out.epilogue.row_bias ? out.epilogue.row_bias + row : nullptr;
             kern.micro(kc, ablock + row * kc, bpanel, t);
           }
+          if (last && out.epilogue.post) {
+            out.epilogue.post(out.epilogue.post_closure, out.c + i0 * out.ldc + col, out.ldc,
+                              i1 - i0, t.cols);
+          }
         }
       }
     }
@@ -147,6 +151,7 @@ void scale_c_with_epilogue(int64_t M, int64_t N, const GemmOutput& out) {
       c[n] = v;
     }
   }
+  if (ep.post) ep.post(ep.post_closure, out.c, out.ldc, M, N);
 }
 
 }  // namespace kiln::cpu

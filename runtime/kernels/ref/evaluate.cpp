@@ -30,7 +30,8 @@ std::vector<Tensor> evaluate_op(const OpCall& call) {
   kc.inputs = call.inputs;
   kc.output_types = std::move(ic.outputs);
   kc.outputs.resize(call.num_outputs);
-  ref_kernel(call.op)(kc);
+  kc.pool = call.pool;
+  (call.kernel ? call.kernel : ref_kernel(call.op))(kc);
   return std::move(kc.outputs);
 }
 

@@ -15,6 +15,8 @@ struct OpCall {
   std::string node_name;
   std::vector<const Tensor*> inputs;  // nullptr = absent optional
   size_t num_outputs = 1;
+  KernelFn kernel = nullptr;  // nullptr = the reference kernel
+  ThreadPool* pool = nullptr;  // handed to the kernel (KernelContext::pool)
 };
 
 // Returns one tensor per output; an output the kernel skipped is left undefined.

@@ -13,6 +13,8 @@
 
 namespace kiln {
 
+class ThreadPool;
+
 struct KernelContext {
   OpKind op;
   int opset = 0;
@@ -21,6 +23,7 @@ struct KernelContext {
   std::vector<const Tensor*> inputs;     // nullptr = absent optional input
   std::vector<ValueType> output_types;   // from inference: dtype always, shape when static
   std::vector<Tensor> outputs;           // allocated on first request
+  ThreadPool* pool = nullptr;            // optimized kernels may split work over it; ref ignores it
 
   size_t num_inputs() const { return inputs.size(); }
   bool has_input(size_t i) const { return i < inputs.size() && inputs[i] != nullptr; }

@@ -1,0 +1,374 @@
+#include "codegen/cpu/lower_graph.h"
+
+#include <bit>
+#include <cstring>
+#include <map>
+#include <unordered_map>
+
+#include "codegen/cpu/elementwise_groups.h"
+#include "ir/infer/conv_shape.h"
+#include "ir/infer/fused_activation.h"
+#include "runtime/kernels/cpu/conv.h"
+#include "runtime/kernels/cpu/sgemm.h"
+#include "runtime/kernels/launch/builtins.h"
+#include "runtime/kernels/launch/op_record.h"
+
+namespace kiln::cpu_codegen {
+namespace {
+
+using artifact::BufferKind;
+using artifact::LaunchArg;
+
+bool is_f32(const Value* v) { return v && v->type.dtype == DType::F32; }
+
+Dims dims_of(const Value* v) { return v->type.shape.static_dims(); }
+
+uint64_t bytes_of(const Value* v) {
+  return static_cast<uint64_t>(checked_numel(dims_of(v))) * dtype_size(v->type.dtype);
+}
+
+class Lowering {
+ public:
+  Lowering(const Graph& g, const LowerOptions& options) : g_(g), options_(options) {}
+
+  LoweredGraph run() {
+    check_static();
+    for (size_t i = 0; i < g_.inputs.size(); ++i) input_index_[g_.inputs[i]] = i;
+    for (size_t i = 0; i < g_.outputs.size(); ++i) output_index_[g_.outputs[i]] = i;
+    groups_ = options_.fuse_elementwise ? find_elementwise_groups(g_) : ElementwiseGroups{};
+    out_.plan = plan_memory(g_, groups_.schedule.step.empty() ? nullptr : &groups_.schedule);
+    const auto& nodes = g_.nodes();
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      const Node* n = nodes[i].get();
+      if (groups_.member_of.count(n)) continue;  // emitted with its group's root
+      lower_node(*n);
+    }
+    copy_passthrough_outputs();
+    for (const Value* v : g_.inputs) out_.inputs.push_back({v->name(), v->type.dtype, dims_of(v)});
+    for (const Value* v : g_.outputs)
+      out_.outputs.push_back({v->name(), v->type.dtype, dims_of(v)});
+    for (const auto& n : nodes) {
+      for (const Value* v : n->outputs()) {
+        if (v && out_.plan.in_arena(v)) out_.planned_values.push_back({v, out_.plan.slot(v).offset});
+      }
+    }
+    return std::move(out_);
+  }
+
+ private:
+  void check_static() const {
+    for (const auto& n : g_.nodes()) {
+      for (const Value* v : n->outputs()) {
+        if (v && !v->type.shape.is_static()) {
+          fail("compile: ", n->label(), " output '", v->name(), "' has shape ",
+               v->type.shape.to_string(),
+               "; compiled code needs static shapes (bind symbolic inputs with --input-shape, or "
+               "the op's output size depends on input values)");
+        }
+      }
+    }
+    for (const Value* v : g_.inputs) {
+      if (!v->type.shape.is_static()) {
+        fail("compile: input '", v->name(), "' has shape ", v->type.shape.to_string(),
+             "; bind it with --input-shape ", v->name(), "=DIMS");
+      }
+    }
+  }
+
+  uint64_t add_weight(const void* data, size_t bytes) {
+    const uint64_t off = (out_.weights.size() + 63) / 64 * 64;
+    out_.weights.resize(off + bytes);
+    if (bytes) std::memcpy(out_.weights.data() + off, data, bytes);
+    return off;
+  }
+
+  LaunchArg weight_arg(const void* data, size_t bytes) {
+    return {BufferKind::Weights, 0, add_weight(data, bytes), bytes};
+  }
+
+  LaunchArg value_arg(const Value* v) {
+    const uint64_t bytes = bytes_of(v);
+    if (v->is_constant()) {
+      auto it = constant_offset_.find(v);
+      if (it == constant_offset_.end())
+        it = constant_offset_.emplace(v, add_weight(v->constant->raw(), bytes)).first;
+      return {BufferKind::Weights, 0, it->second, bytes};
+    }
+    // A model input that is also an output is read from the input (copied out at the end).
+    if (auto it = input_index_.find(v); it != input_index_.end())
+      return {BufferKind::Input, static_cast<uint32_t>(it->second), 0, bytes};
+    if (auto it = output_index_.find(v); it != output_index_.end())
+      return {BufferKind::Output, static_cast<uint32_t>(it->second), 0, bytes};
+    return {BufferKind::Arena, 0, out_.plan.slot(v).offset, bytes};
+  }
+
+  PlannedKernel start(const Node& n, KernelKind kind) {
+    PlannedKernel k;
+    k.kind = kind;
+    k.symbol = cat("kiln_k", out_.kernels.size());
+    k.node_name = n.name;
+    k.op = std::string(op_name(n.op));
+    return k;
+  }
+
+  int add_arg(PlannedKernel& k, LaunchArg a) {
+    k.args.push_back(a);
+    return static_cast<int>(k.args.size()) - 1;
+  }
+
+  void lower_node(const Node& n) {
+    if (auto it = groups_.root_of.find(&n); it != groups_.root_of.end()) {
+      lower_elementwise(n, it->second);
+      return;
+    }
+    if (op_may_alias_input(n.op) && n.output(0) && out_.plan.in_arena(n.output(0)) &&
+        out_.plan.slot(n.output(0)).alias_of) {
+      return;  // a view: shares its input's bytes, nothing to run
+    }
+    if ((n.op == OpKind::Conv || n.op == OpKind::KilnFusedConv) && lower_conv(n)) return;
+    if ((n.op == OpKind::Gemm || n.op == OpKind::MatMul || n.op == OpKind::KilnFusedMatMul) &&
+        lower_gemm_packed(n))
+      return;
+    if (n.op == OpKind::MatMul && lower_matmul_batched(n)) return;
+    lower_op(n);
+  }
+
+  // The runtime's kernels, described by an op record in the weights.
+  void lower_op(const Node& n) {
+    launch::OpRecord rec;
+    rec.op = n.op;
+    rec.opset = n.opset;
+    rec.node_name = n.name;
+    rec.attrs = n.attrs;
+    PlannedKernel k = start(n, KernelKind::Op);
+    std::vector<LaunchArg> buffers;
+    for (const Value* v : n.inputs()) {
+      rec.inputs.push_back(v ? launch::OpRecordTensor{true, v->type.dtype, dims_of(v)}
+                             : launch::OpRecordTensor{});
+      if (v) buffers.push_back(value_arg(v));
+    }
+    for (const Value* v : n.outputs()) {
+      rec.outputs.push_back(v ? launch::OpRecordTensor{true, v->type.dtype, dims_of(v)}
+                              : launch::OpRecordTensor{});
+      if (v) buffers.push_back(value_arg(v));
+    }
+    add_record(k, rec);
+    for (const auto& b : buffers) add_arg(k, b);
+    out_.kernels.push_back(std::move(k));
+  }
+
+  void add_record(PlannedKernel& k, const launch::OpRecord& rec) {
+    const std::vector<uint8_t> bytes = launch::encode_op_record(rec);
+    std::vector<uint8_t> blob(launch::kOpRecordPrefixBytes + bytes.size());
+    const uint64_t size = bytes.size();
+    std::memcpy(blob.data(), &size, sizeof size);
+    std::memcpy(blob.data() + launch::kOpRecordPrefixBytes, bytes.data(), bytes.size());
+    add_arg(k, weight_arg(blob.data(), blob.size()));
+  }
+
+  // Fused-op epilogue: Y (+ Z) then the activation; empty when there is nothing to do.
+  void fused_epilogue(const Node& n, PlannedKernel& k, const Value* residual, bool* relu_flag) {
+    std::optional<OpKind> act;
+    if (n.op == OpKind::KilnFusedConv || n.op == OpKind::KilnFusedMatMul)
+      act = fused_activation_op(n.attrs.get_string("activation", ""), n.label());
+    *relu_flag = false;
+    if (!residual && (!act || *act == OpKind::Relu)) {
+      *relu_flag = act.has_value();
+      return;
+    }
+    EwProgram& p = k.program;
+    const Value* y = n.output(0);
+    p.out_dims = dims_of(y);
+    p.out_buffer = k.y;
+    p.inputs.push_back({k.y, contiguous_strides(p.out_dims)});
+    int last = 0;
+    if (residual) {
+      p.inputs.push_back({add_arg(k, value_arg(residual)),
+                          broadcast_strides(dims_of(residual), p.out_dims)});
+      p.steps.push_back({OpKind::Add, {0, 1}});
+      last = static_cast<int>(p.inputs.size() + p.steps.size()) - 1;
+    }
+    if (act) {
+      EwStep s = activation_step(*act, n.attrs);
+      s.operands = {last};
+      p.steps.push_back(s);
+    }
+    if (p.steps.empty()) p.steps.push_back({OpKind::Identity, {0}});
+    k.has_epilogue = true;
+  }
+
+  bool lower_conv(const Node& n) {
+    const Value *x = n.input(0), *w = n.input(1), *b = n.input(2), *y = n.output(0);
+    const Value* z = n.op == OpKind::KilnFusedConv ? n.input(3) : nullptr;
+    if (!is_f32(x) || !is_f32(w) || !w->is_constant() || (b && !b->is_constant()) ||
+        x->type.shape.dims.size() != 4 || (z && !is_f32(z)))
+      return false;
+    const Dims xd = dims_of(x), wd = dims_of(w);
+    const ConvShape cs = conv_shape(n.attrs, x->type.shape, w->type.shape, n.label());
+    if (!cs.window) return false;
+    const Window& win = *cs.window;
+    const WindowAxis ah = window_axis(win, 0, xd[2], n.label());
+    const WindowAxis aw = window_axis(win, 1, xd[3], n.label());
+    KilnConv2dShape s{xd[0],           xd[1],           xd[2],         xd[3],        wd[0],
+                      wd[2],           wd[3],           win.strides[0], win.strides[1],
+                      ah.pad_begin,    aw.pad_begin,    ah.pad_end,    aw.pad_end,
+                      win.dilations[0], win.dilations[1], cs.group};
+    PlannedKernel k = start(n, KernelKind::Conv2d);
+    k.x = add_arg(k, value_arg(x));
+    std::vector<uint8_t> packed(kiln_conv2d_packed_weights_size(&s));
+    kiln_conv2d_pack_weights(&s, w->constant->data<float>(), packed.data());
+    k.w = add_arg(k, weight_arg(packed.data(), packed.size()));
+    if (b) k.bias = add_arg(k, value_arg(b));
+    k.y = add_arg(k, value_arg(y));
+    bool relu = false;
+    fused_epilogue(n, k, z, &relu);
+    k.params = {s.N,       s.C,        s.H,          s.W,           s.M,          s.KH,
+                s.KW,      s.stride_h, s.stride_w,   s.pad_top,     s.pad_left,   s.pad_bottom,
+                s.pad_right, s.dilation_h, s.dilation_w, s.group, relu ? 1 : 0};
+    out_.kernels.push_back(std::move(k));
+    return true;
+  }
+
+  // Gemm / MatMul / KilnFusedMatMul with a constant 2-D B: one GEMM over all rows of A.
+  bool lower_gemm_packed(const Node& n) {
+    const Value *a = n.input(0), *bv = n.input(1), *y = n.output(0);
+    if (!is_f32(a) || !is_f32(bv) || !bv->is_constant() || bv->type.shape.dims.size() != 2 ||
+        a->type.shape.dims.size() < 2)
+      return false;
+    const Dims ad = dims_of(a), bd = dims_of(bv);
+    int64_t trans_a = 0, trans_b = 0;
+    float alpha = 1.0f;
+    const Value* residual = nullptr;
+    std::vector<float> bias;
+    if (n.op == OpKind::Gemm) {
+      trans_a = n.attrs.get_int("transA", 0);
+      trans_b = n.attrs.get_int("transB", 0);
+      alpha = n.attrs.get_float("alpha", 1.0f);
+      const float beta = n.attrs.get_float("beta", 1.0f);
+      if (const Value* c = n.input(2)) {
+        const int64_t N = trans_b ? bd[0] : bd[1];
+        if (!c->is_constant() || !is_f32(c)) return false;
+        const int64_t cn = c->constant->numel();
+        const Dims cd = dims_of(c);
+        const bool row_vector = cn == N && (cd.size() == 1 || (cd.size() == 2 && cd[0] == 1));
+        if (!row_vector && cn != 1) return false;
+        const float* cp = c->constant->data<float>();
+        bias.resize(static_cast<size_t>(N));
+        for (int64_t j = 0; j < N; ++j) bias[static_cast<size_t>(j)] = beta * cp[cn == 1 ? 0 : j];
+      }
+    } else if (n.op == OpKind::KilnFusedMatMul) {
+      trans_b = n.attrs.get_int("trans_b", 0);
+      alpha = n.attrs.get_float("alpha", 1.0f);
+      if (const Value* c = n.input(2)) {
+        if (!c->is_constant() || !is_f32(c)) return false;
+        bias.assign(c->constant->data<float>(), c->constant->data<float>() + c->constant->numel());
+      }
+      residual = n.input(3);
+      if (residual && !is_f32(residual)) return false;
+    }
+    if (trans_a && ad.size() != 2) return false;
+    const int64_t K = trans_b ? bd[1] : bd[0], N = trans_b ? bd[0] : bd[1];
+    const int64_t M = trans_a ? ad[1] : checked_numel(ad) / ad.back();
+    if ((trans_a ? ad[0] : ad.back()) != K) return false;
+    PlannedKernel k = start(n, KernelKind::SgemmPackedB);
+    k.x = add_arg(k, value_arg(a));
+    std::vector<uint8_t> packed(kiln_sgemm_packed_b_size(N, K));
+    kiln_sgemm_pack_b(static_cast<int>(trans_b), N, K, bv->constant->data<float>(),
+                      trans_b ? K : N, packed.data());
+    k.w = add_arg(k, weight_arg(packed.data(), packed.size()));
+    if (!bias.empty()) k.bias = add_arg(k, weight_arg(bias.data(), bias.size() * sizeof(float)));
+    k.y = add_arg(k, value_arg(y));
+    bool relu = false;
+    fused_epilogue(n, k, residual, &relu);
+    k.params = {M, N, K, trans_a, relu ? 1 : 0,
+                static_cast<int64_t>(std::bit_cast<uint32_t>(alpha))};
+    out_.kernels.push_back(std::move(k));
+    return true;
+  }
+
+  // MatMul of two computed f32 operands whose batch dims are equal or absent (attention).
+  bool lower_matmul_batched(const Node& n) {
+    const Value *a = n.input(0), *b = n.input(1), *y = n.output(0);
+    if (!is_f32(a) || !is_f32(b) || a->type.shape.dims.size() < 2 ||
+        b->type.shape.dims.size() < 2)
+      return false;
+    const Dims ad = dims_of(a), bd = dims_of(b), yd = dims_of(y);
+    const int64_t M = ad[ad.size() - 2], K = ad.back(), N = bd.back();
+    const int64_t batch = checked_numel(yd) / (M * N == 0 ? 1 : M * N);
+    auto batch_stride = [&](const Dims& d, int64_t matrix) -> std::optional<int64_t> {
+      const int64_t nb = checked_numel(d) / (matrix == 0 ? 1 : matrix);
+      if (nb == 1) return 0;
+      if (nb != batch) return std::nullopt;
+      // Equal batch counts must also be equal batch shapes (no partial broadcasting).
+      if (d.size() != yd.size()) return std::nullopt;
+      for (size_t i = 0; i + 2 < d.size(); ++i)
+        if (d[i] != yd[i]) return std::nullopt;
+      return matrix;
+    };
+    const auto sa = batch_stride(ad, M * K), sb = batch_stride(bd, K * N);
+    if (!sa || !sb || M * N == 0) return false;
+    PlannedKernel k = start(n, KernelKind::SgemmBatched);
+    add_arg(k, value_arg(a));
+    add_arg(k, value_arg(b));
+    add_arg(k, value_arg(y));
+    k.params = {batch, M, N, K, 0, 0, *sa, *sb,
+                static_cast<int64_t>(std::bit_cast<uint32_t>(1.0f))};
+    out_.kernels.push_back(std::move(k));
+    return true;
+  }
+
+  void lower_elementwise(const Node& root, const GroupSpec& spec) {
+    PlannedKernel k = start(root, KernelKind::Elementwise);
+    EwProgram& p = k.program;
+    const Value* y = root.output(0);
+    p.out_dims = dims_of(y);
+    for (const Value* in : spec.inputs)
+      p.inputs.push_back({add_arg(k, value_arg(in)), broadcast_strides(dims_of(in), p.out_dims)});
+    p.out_buffer = add_arg(k, value_arg(y));
+    p.steps = spec.steps;
+    if (spec.nodes > 1) k.op = cat("Fused", spec.nodes, "(", k.op, ")");
+    out_.kernels.push_back(std::move(k));
+  }
+
+  // A graph output that no node writes (it is a model input or a constant) is copied.
+  void copy_passthrough_outputs() {
+    for (const Value* v : g_.outputs) {
+      if (v->producer()) continue;
+      launch::OpRecord rec;
+      rec.op = OpKind::Identity;
+      rec.opset = 21;
+      rec.node_name = cat("copy to output '", v->name(), "'");
+      rec.inputs.push_back({true, v->type.dtype, dims_of(v)});
+      rec.outputs.push_back({true, v->type.dtype, dims_of(v)});
+      PlannedKernel k;
+      k.kind = KernelKind::Op;
+      k.symbol = cat("kiln_k", out_.kernels.size());
+      k.node_name = rec.node_name;
+      k.op = "Identity";
+      add_record(k, rec);
+      LaunchArg src = v->is_constant()
+                          ? LaunchArg{BufferKind::Weights, 0,
+                                      add_weight(v->constant->raw(), bytes_of(v)), bytes_of(v)}
+                          : LaunchArg{BufferKind::Input,
+                                      static_cast<uint32_t>(input_index_.at(v)), 0, bytes_of(v)};
+      add_arg(k, src);
+      add_arg(k, {BufferKind::Output, static_cast<uint32_t>(output_index_.at(v)), 0, bytes_of(v)});
+      out_.kernels.push_back(std::move(k));
+    }
+  }
+
+  const Graph& g_;
+  LowerOptions options_;
+  ElementwiseGroups groups_;
+  LoweredGraph out_;
+  std::unordered_map<const Value*, size_t> input_index_, output_index_;
+  std::unordered_map<const Value*, uint64_t> constant_offset_;
+};
+
+}  // namespace
+
+LoweredGraph lower_graph(const Graph& g, const LowerOptions& options) {
+  return Lowering(g, options).run();
+}
+
+}  // namespace kiln::cpu_codegen
