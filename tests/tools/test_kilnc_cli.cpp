@@ -206,6 +206,8 @@ TEST(KilncCli, CompileBadFlagsGiveOneLineErrors) {
            "compile " + m + o + " --input-shape x=4x3",
            "compile " + m + o + " --input-shape nope=2x3",
            "compile " + m + o + " --passes=no-such-pass",
+           "compile " + m + o + " --bind-input x",
+           "compile " + m + o + " --bind-input x=/nonexistent.npy",
            "compile /nonexistent.onnx" + o,
        }) {
     CliResult r = run_kilnc(args);

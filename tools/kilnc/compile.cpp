@@ -32,7 +32,7 @@ int kilnc_compile(const std::vector<std::string>& args) {
   }
   if (model.empty() || out_path.empty()) {
     fail("usage: kilnc compile MODEL.onnx -o OUT.kiln [--target cpu] [--cpu NAME] [-O0..3] "
-         "[--input-shape NAME=DIMS]... [--passes=a,b] [--print-after-all] [--print-after=P]");
+         "[--input-shape NAME=DIMS]... [--bind-input NAME=FILE.npy]... [--passes=a,b] [--print-after-all] [--print-after=P]");
   }
   const auto t0 = std::chrono::steady_clock::now();
   frontend::LoadedModel lm = frontend::load_onnx(model);

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <sstream>
 
+#include "runtime/io/npy.h"
+
 namespace kiln::tools {
 namespace {
 
@@ -50,6 +52,14 @@ bool parse_compile_flag(const std::vector<std::string>& args, size_t& i, Compile
     if (eq == std::string::npos || eq == 0)
       fail("--input-shape: expected NAME=DIMS (e.g. input=1x3x224x224), got '", v, "'");
     flags.options.input_shapes[v.substr(0, eq)] = parse_dims(v.substr(eq + 1), "--input-shape");
+  } else if (a == "--bind-input") {
+    // Freezes an input to a constant: for inputs that decide output shapes (Reshape targets,
+    // Range limits), which compiled code needs to know.
+    const std::string& v = value();
+    const size_t eq = v.find('=');
+    if (eq == std::string::npos || eq == 0)
+      fail("--bind-input: expected NAME=FILE.npy, got '", v, "'");
+    flags.options.constant_inputs[v.substr(0, eq)] = read_npy(v.substr(eq + 1));
   } else if (a.rfind("--passes=", 0) == 0) {
     for (const auto& p : split(a.substr(9), ',')) {
       if (p.empty()) fail("--passes: empty pass name in '", a, "'");
