@@ -1,21 +1,23 @@
 // kiln-train: trains the MNIST reference models through Kiln's kernels and exports ONNX.
-#include <algorithm>
-#include <chrono>
-
-#include "codegen/ref/interpreter.h"
-#include "frontend/onnx_loader.h"
 #include <malloc.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
-#include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "codegen/ref/interpreter.h"
+#include "frontend/onnx_loader.h"
 #include "ir/error.h"
+#include "kiln/kiln.hpp"
 #include "models/mnist/dataset.h"
 #include "train/export.h"
 #include "train/trainer.h"
@@ -43,7 +45,7 @@ const char* kUsage =
     "  --export OUT.onnx       write the trained model as ONNX (opset 17)\n"
     "  --limit-train N --limit-test N  use only the first N samples\n"
     "  --no-progress           only the per-epoch lines\n"
-    "  --evaluate MODEL.onnx   run an exported model on the test set (no training)\n";
+    "  --evaluate MODEL.onnx|MODEL.kiln  run an exported or compiled model on the test set\n";
 
 std::atomic<bool> g_stop{false};
 
@@ -116,26 +118,72 @@ Args parse_args(int argc, char** argv) {
   return a;
 }
 
-// --evaluate MODEL.onnx: the exported model, loaded back through Kiln's ONNX frontend and run
-// by the reference backend over the test set; prints accuracy and the confusion matrix.
-int evaluate_onnx(const Args& a) {
+// --evaluate MODEL.onnx|MODEL.kiln: an exported model loaded back through Kiln's ONNX frontend
+// and run by the reference backend, or a compiled model run by the runtime (in batches of its
+// compiled batch size, the last one padded), over the test set; prints accuracy and the
+// confusion matrix.
+int evaluate_model(const Args& a) {
   using namespace kiln;
   const mnist::MnistSplits data = mnist::load_mnist(a.str("data", ""), 1, a.integer("limit-test", 0, 0));
   const std::string path = a.str("evaluate", "");
-  frontend::LoadedModel lm = frontend::load_onnx(path);
-  const Graph& g = *lm.graph;
-  if (g.inputs.size() != 1 || g.outputs.size() != 1) {
-    fail("'", path, "' must have one input and one output to be evaluated on MNIST");
+  const bool compiled = path.size() > 5 && path.substr(path.size() - 5) == ".kiln";
+  // predict(images [n,1,28,28]) -> f32 [n,10]
+  std::function<Tensor(const Tensor&)> predict;
+  int64_t batch = 256;
+  std::unique_ptr<frontend::LoadedModel> lm;
+  std::unique_ptr<Interpreter> interp;
+  std::unique_ptr<rt::Context> ctx;
+  std::unique_ptr<rt::Model> model;
+  std::unique_ptr<rt::Session> session;
+  if (!compiled) {
+    lm = std::make_unique<frontend::LoadedModel>(frontend::load_onnx(path));
+    const Graph& g = *lm->graph;
+    if (g.inputs.size() != 1 || g.outputs.size() != 1)
+      fail("'", path, "' must have one input and one output to be evaluated on MNIST");
+    interp = std::make_unique<Interpreter>(g);
+    predict = [&, name = g.inputs[0]->name()](const Tensor& x) {
+      return interp->run({{name, x}}).begin()->second;
+    };
+  } else {
+    try {
+      ctx = std::make_unique<rt::Context>(static_cast<int32_t>(a.integer("threads", 0, 0)));
+      model = std::make_unique<rt::Model>(rt::Model::load_file(*ctx, path));
+      session = std::make_unique<rt::Session>(*model);
+    } catch (const rt::StatusError& e) {
+      fail(e.what());
+    }
+    if (model->num_inputs() != 1 || model->num_outputs() != 1)
+      fail("'", path, "' must have one input and one output to be evaluated on MNIST");
+    const kiln_tensor_info in = model->input(0);
+    if (in.rank != 4 || in.dims[1] != 1 || in.dims[2] != 28 || in.dims[3] != 28 ||
+        in.dtype != KILN_DTYPE_F32)
+      fail("'", path, "' input must be f32[B,1,28,28]");
+    batch = in.dims[0];
+    predict = [&](const Tensor& x) {
+      Tensor padded(DType::F32, {batch, 1, 28, 28});
+      std::copy(x.data<float>(), x.data<float>() + x.numel(), padded.data<float>());
+      try {
+        session->bind_input(0, padded.raw(), KILN_DTYPE_F32, 4, padded.dims().data(), KILN_COPY);
+        session->run();
+        const kiln_tensor_view v = session->output(0);
+        Tensor out(DType::F32, {x.dim(0), 10});
+        if (v.info.rank != 2 || v.info.dims[1] != 10) fail("'", path, "' output must be f32[B,10]");
+        std::copy(static_cast<const float*>(v.data),
+                  static_cast<const float*>(v.data) + out.numel(), out.data<float>());
+        return out;
+      } catch (const rt::StatusError& e) {
+        fail(e.what());
+      }
+    };
   }
-  Interpreter interp(g);
   const mnist::Dataset& test = data.test;
   std::vector<int64_t> confusion(100, 0);
   int64_t correct = 0;
   const auto start = std::chrono::steady_clock::now();
-  for (int64_t first = 0; first < test.count; first += 256) {
+  for (int64_t first = 0; first < test.count; first += batch) {
     std::vector<int64_t> idx;
-    for (int64_t i = first; i < std::min(test.count, first + 256); ++i) idx.push_back(i);
-    const Tensor out = interp.run({{g.inputs[0]->name(), test.images(idx)}}).begin()->second;
+    for (int64_t i = first; i < std::min(test.count, first + batch); ++i) idx.push_back(i);
+    const Tensor out = predict(test.images(idx));
     if (out.dtype() != DType::F32 || out.rank() != 2 || out.dim(1) != 10 ||
         out.dim(0) != static_cast<int64_t>(idx.size())) {
       fail("'", path, "' output is ", out.describe(), ", expected f32[N,10]");
@@ -150,9 +198,10 @@ int evaluate_onnx(const Args& a) {
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   train::print_confusion(stdout, confusion);
-  std::printf("evaluate %s: accuracy=%.2f%% on %lld test images (%.1f s, reference backend)\n",
-              path.c_str(), 100.0 * static_cast<double>(correct) / static_cast<double>(test.count),
-              static_cast<long long>(test.count), secs);
+  std::printf("evaluate %s: accuracy=%.2f%% on %lld test images (%.2f s, %s)\n", path.c_str(),
+              100.0 * static_cast<double>(correct) / static_cast<double>(test.count),
+              static_cast<long long>(test.count), secs,
+              compiled ? "compiled, Kiln runtime" : "reference backend");
   return 0;
 }
 
@@ -162,7 +211,7 @@ int run(int argc, char** argv) {
   const Args a = parse_args(argc, argv);
   if (!a.has("data")) fail("--data DIR is required");
 
-  if (a.has("evaluate")) return evaluate_onnx(a);
+  if (a.has("evaluate")) return evaluate_model(a);
 
   TrainConfig cfg;
   cfg.model = a.str("model", "cnn");
