@@ -7,6 +7,7 @@
 #ifdef KILN_TOOLS_WITH_ONNX
 #include "frontend/onnx_tensor.h"
 #endif
+#include "runtime/io/tensor_pb.h"
 
 namespace kiln::tools {
 
@@ -22,7 +23,7 @@ Tensor read_tensor_file(const fs::path& path, bool allow_pb) {
     if (allow_pb) return frontend::read_tensor_pb(path);
 #endif
     (void)allow_pb;
-    fail("input file '", path.string(), "': .pb tensors are not supported by this tool");
+    return read_tensor_proto_file(path);  // the runtime-only reader (no protobuf)
   }
   fail("input file '", path.string(), "': unknown extension '", ext, "' (expected .npy or .pb)");
 }
