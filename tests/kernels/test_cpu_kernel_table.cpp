@@ -218,3 +218,28 @@ TEST(CpuKernelTable, FallsBackToReference) {
 
 }  // namespace
 }  // namespace kiln::test
+
+namespace kiln::test {
+namespace {
+
+// Depthwise rows wide enough (>= 8 outputs) for the strided path that splits rows into phases.
+TEST(CpuKernelTable, DepthwiseStridedWideRows) {
+  int i = 0;
+  for (int64_t stride : {2, 3})
+    for (int64_t k : {3, 5})
+      for (int64_t dil : {1, 2}) {
+        ConvCase c{};
+        c.N = 2, c.C = 5, c.M = 5, c.group = 5, c.H = 9, c.W = 47;
+        c.KH = k, c.KW = k, c.sh = stride, c.sw = stride, c.dh = dil, c.dw = dil;
+        c.pt = 1, c.pl = 2, c.pb = 0, c.pr = 1;
+        const Tensor x = random_f32({c.N, c.C, c.H, c.W}, 500 + i);
+        const Tensor w = random_f32({c.M, 1, c.KH, c.KW}, 600 + i);
+        const Tensor b = random_f32({c.M}, 700 + i);
+        ++i;
+        check_fast_matches_ref("depthwise " + c.describe(), OpKind::Conv, {&x, &w, &b}, c.attrs(), 1,
+                               1e-4, 1e-4);
+      }
+}
+
+}  // namespace
+}  // namespace kiln::test

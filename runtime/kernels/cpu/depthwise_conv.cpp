@@ -12,6 +12,7 @@ namespace kiln::cpu {
 namespace {
 
 thread_local ScratchBuffer t_padded_plane;
+thread_local ScratchBuffer t_phase_plane;
 
 void depthwise_row_scalar(const float* const* rows, const float* w, int taps, float bias, bool relu,
                           float* out, int64_t width) {
@@ -59,6 +60,23 @@ void conv_plane(const KilnConv2dShape& s, int64_t oh_n, int64_t ow_n, DepthwiseR
   const int64_t wp = s.W + s.pad_left + s.pad_right;
   float* padded = t_padded_plane.floats(static_cast<size_t>((s.H + s.pad_top + s.pad_bottom) * wp));
   pad_plane(s, x, padded, wp);
+  // Strided rows: split each padded row into `stride_w` phases (columns p, p+s, p+2s, ...).
+  const int64_t hp = s.H + s.pad_top + s.pad_bottom;
+  const int64_t pw = (wp + s.stride_w - 1) / s.stride_w;
+  float* phases = nullptr;
+  if (s.stride_w > 1 && ow_n >= 8) {
+    phases = t_phase_plane.floats(static_cast<size_t>(hp * s.stride_w * pw));
+    for (int64_t r = 0; r < hp; ++r) {
+      const float* src = padded + r * wp;
+      for (int64_t p = 0; p < s.stride_w; ++p) {
+        float* dst = phases + (r * s.stride_w + p) * pw;
+        for (int64_t j = 0; j < pw; ++j) {
+          const int64_t col = j * s.stride_w + p;
+          dst[j] = col < wp ? src[col] : 0.0f;
+        }
+      }
+    }
+  }
   const int taps = static_cast<int>(s.KH * s.KW);
   std::vector<const float*> rows(static_cast<size_t>(taps));
   for (int64_t oh = 0; oh < oh_n; ++oh) {
@@ -69,6 +87,20 @@ void conv_plane(const KilnConv2dShape& s, int64_t oh_n, int64_t ow_n, DepthwiseR
         rows[static_cast<size_t>(kh * s.KW + kw)] = r + kw * s.dilation_w;
     }
     if (s.stride_w == 1) {
+      row_fn(rows.data(), w, taps, bias, relu, out, ow_n);
+      continue;
+    }
+    if (phases) {
+      // Input column stride*x + kw*dil is column x + (kw*dil)/stride of phase (kw*dil)%stride:
+      // contiguous again, so the vectorized stride-1 row kernel applies.
+      for (int64_t kh = 0; kh < s.KH; ++kh) {
+        const int64_t r = oh * s.stride_h + kh * s.dilation_h;
+        for (int64_t kw = 0; kw < s.KW; ++kw) {
+          const int64_t c = kw * s.dilation_w;
+          rows[static_cast<size_t>(kh * s.KW + kw)] =
+              phases + (r * s.stride_w + c % s.stride_w) * pw + c / s.stride_w;
+        }
+      }
       row_fn(rows.data(), w, taps, bias, relu, out, ow_n);
       continue;
     }
