@@ -2,30 +2,18 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <array>
-#include <cstdio>
 
 #include "frontend/onnx_loader.h"
+#include "tests/cli_util.h"
 #include "tests/frontend/model_builder.h"
 
 namespace kiln {
 namespace {
 
-struct CliResult {
-  int code;
-  std::string out;  // stdout and stderr together
-};
+using test::CliResult;
 
 CliResult run_kiln_models(const std::string& args) {
-  const std::string cmd = std::string(KILN_MODELS_PATH) + " " + args + " 2>&1";
-  CliResult r{0, {}};
-  FILE* p = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return test::run_command(std::string(KILN_MODELS_PATH) + " " + args);
 }
 
 TEST(KilnModelsCli, ListsModels) {

@@ -1,13 +1,12 @@
 // kiln-run as a user runs it: outputs, random inputs, compare, bench, profile, bad input.
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
 #include <cstring>
 #include <regex>
 
 #include "runtime/artifact/cpu_features.h"
 #include "runtime/io/npy.h"
+#include "tests/cli_util.h"
 #include "tests/runtime/json_check.h"
 #include "tests/runtime/runtime_test_fixture.h"
 
@@ -25,15 +24,9 @@ struct CliResult {
 };
 
 CliResult run_cli(const std::string& args, const fs::path& dir) {
-  const std::string cmd =
-      std::string(KILN_RUN_PATH) + " " + args + " 2>" + (dir / "stderr.txt").string();
-  CliResult r{0, {}, {}};
-  FILE* p = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  const test::CliResult c = test::run_command(
+      std::string(KILN_RUN_PATH) + " " + args + " 2>" + (dir / "stderr.txt").string(), false);
+  CliResult r{c.code, c.out, {}};
   const auto e = test::read_bytes(dir / "stderr.txt");
   r.err.assign(e.begin(), e.end());
   return r;

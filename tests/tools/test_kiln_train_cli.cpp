@@ -3,14 +3,12 @@
 // (reference backend) and the compiled one (runtime; the last batch is padded).
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 
-#include "models/mnist/idx_reader.h"
-#include "models/mnist/rng.h"
+#include "tests/cli_util.h"
+#include "tests/train/synthetic_mnist.h"
 
 namespace kiln {
 namespace {
@@ -18,32 +16,9 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string run_cmd(const std::string& cmd, int* code) {
-  std::string out;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  const int status = pclose(p);
-  *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
-
-void write_set(const fs::path& dir, const std::string& prefix, int64_t n, uint64_t seed) {
-  mnist::IdxArray images, labels;
-  images.dims = {n, 28, 28};
-  labels.dims = {n};
-  mnist::Rng rng(seed);
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t c = static_cast<int64_t>(rng.below(10));
-    labels.data.push_back(static_cast<uint8_t>(c));
-    for (int64_t r = 0; r < 28; ++r)
-      for (int64_t col = 0; col < 28; ++col) {
-        const bool on = r / 6 == c / 5 + 1 && col / 5 == c % 5;  // a bright block per class
-        images.data.push_back(static_cast<uint8_t>(on ? 220 : rng.below(40)));
-      }
-  }
-  mnist::write_idx(dir / (prefix + "-images-idx3-ubyte"), images, false);
-  mnist::write_idx(dir / (prefix + "-labels-idx1-ubyte"), labels, false);
+  const test::CliResult r = test::run_command(cmd);
+  *code = r.code;
+  return r.out;
 }
 
 std::string accuracy_of(const std::string& out) {
@@ -56,8 +31,8 @@ TEST(KilnTrainCli, TrainExportCompileEvaluate) {
   const fs::path dir = fs::temp_directory_path() / ("kiln_test_main_job_" + std::to_string(getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
-  write_set(dir, "train", 256, 1);
-  write_set(dir, "t10k", 50, 2);  // 50 = 6 batches of 8 and a padded one of 2
+  test::write_synthetic(dir, "train", 256, 1);
+  test::write_synthetic(dir, "t10k", 50, 2);  // 50 = 6 batches of 8 and a padded one of 2
   const std::string train = KILN_TRAIN_PATH, kilnc = KILN_KILNC_PATH;
   int code = 0;
   std::string out = run_cmd(train + " --data " + dir.string() + " --model mlp --epochs 1 " +

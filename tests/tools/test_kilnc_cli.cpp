@@ -1,11 +1,10 @@
 // kilnc as a user runs it: exit codes, one-line errors, outputs written as .npy.
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
 #include <fstream>
 
 #include "runtime/io/npy.h"
+#include "tests/cli_util.h"
 #include "tests/frontend/model_builder.h"
 
 namespace kiln {
@@ -13,21 +12,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct CliResult {
-  int code;
-  std::string out;  // stdout and stderr together
-};
+using test::CliResult;
 
 CliResult run_kilnc(const std::string& args) {
-  const std::string cmd = std::string(KILN_KILNC_PATH) + " " + args + " 2>&1";
-  CliResult r{0, {}};
-  FILE* p = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return test::run_command(std::string(KILN_KILNC_PATH) + " " + args);
 }
 
 int count_lines(const std::string& s) {
@@ -161,15 +149,7 @@ namespace kiln {
 namespace {
 
 CliResult run_kiln_run(const std::string& args) {
-  const std::string cmd = std::string(KILN_RUN_PATH) + " " + args + " 2>&1";
-  CliResult r{0, {}};
-  FILE* p = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return test::run_command(std::string(KILN_RUN_PATH) + " " + args);
 }
 
 TEST(KilncCli, CompileThenKilnRunMatchesReference) {
