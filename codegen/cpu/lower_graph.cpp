@@ -346,12 +346,7 @@ class Lowering {
       k.node_name = rec.node_name;
       k.op = "Identity";
       add_record(k, rec);
-      LaunchArg src = v->is_constant()
-                          ? LaunchArg{BufferKind::Weights, 0,
-                                      add_weight(v->constant->raw(), bytes_of(v)), bytes_of(v)}
-                          : LaunchArg{BufferKind::Input,
-                                      static_cast<uint32_t>(input_index_.at(v)), 0, bytes_of(v)};
-      add_arg(k, src);
+      add_arg(k, value_arg(v));  // the model input or the constant
       add_arg(k, {BufferKind::Output, static_cast<uint32_t>(output_index_.at(v)), 0, bytes_of(v)});
       out_.kernels.push_back(std::move(k));
     }

@@ -50,15 +50,11 @@ int32_t builtin_op(void* const* buffers, const int64_t*, const kiln_exec_ctx* ct
     call.num_outputs = rec.outputs.size();
     call.kernel = cpu_kernel(rec.op);  // optimized where one exists, else the reference kernel
     call.pool = state_of(ctx).pool;
+    // Buffers hold the present inputs in order; absent optional inputs stay null in the call.
     size_t b = 1;
     for (const auto& in : rec.inputs) {
-      if (!in.present) {
-        call.inputs.push_back(nullptr);
-        continue;
-      }
-      inputs.push_back(Tensor::borrow(in.dtype, in.dims, buffers[b++], nullptr));
+      if (in.present) inputs.push_back(Tensor::borrow(in.dtype, in.dims, buffers[b++], nullptr));
     }
-    call.inputs.clear();  // positions: absent optional inputs stay null
     size_t k = 0;
     for (const auto& in : rec.inputs) call.inputs.push_back(in.present ? &inputs[k++] : nullptr);
     const std::vector<Tensor> outs = evaluate_op(call);
