@@ -33,6 +33,16 @@ struct PassContext {
   // Constant folding does not materialize a result larger than this unless it is no larger than
   // the constants it replaces (so ConstantOfShape/Expand/Tile cannot blow up the model).
   int64_t max_folded_bytes = int64_t{4} << 20;
+  // The prune-* passes' parameters (kilnc --prune, passes/prune_spec.h); "" = their defaults.
+  std::string prune_spec;
+  // convert-fp16: op names kept in fp32 on top of the op table's Never policy (--fp16-block),
+  // and whether model inputs/outputs stay fp32 (Casts at the boundary) or become fp16.
+  std::set<std::string, std::less<>> fp16_block_ops;
+  bool fp16_keep_io_fp32 = true;
+  // quantize-int8: the calibration inputs (kilnc --calib-data, a folder of .npy files, see
+  // passes/calibration_data.h) and the range method (--calib-method: minmax, percentile, entropy).
+  std::string calib_data_dir;
+  std::string calib_method = "minmax";
   std::vector<PassReport> report;
 
   // Appends a change line to `pass`'s entry (a new entry unless the last one is that pass's).

@@ -15,6 +15,7 @@ std::vector<PipelineEntry> pipeline_for_opt_level(int level) {
   std::vector<PipelineEntry> p;
   if (level == 0) return p;
   p.push_back({"remove-identity", "exporters leave Identity/Dropout/no-op Casts behind"});
+  p.push_back({"import-qdq", "quantized models run on int8 kernels (before folding dequantizes weights)"});
   p.push_back({"fold-shape-ops", "static dims of dynamic-batch shapes become constants"});
   p.push_back({"constant-fold", "shape subgraphs and weight preprocessing become constants"});
   p.push_back({"cancel-transposes", "exporters wrap ops in Transpose/Reshape pairs that cancel"});
@@ -24,6 +25,7 @@ std::vector<PipelineEntry> pipeline_for_opt_level(int level) {
     p.push_back({"fold-batchnorm", "BN after Conv/Gemm is a per-channel scale of constant weights"});
     p.push_back({"fuse-gelu", "before the MatMul epilogue, so MatMul + bias + Gelu is one op"});
     p.push_back({"fuse-layernorm", "one normalization kernel instead of nine passes over memory"});
+    p.push_back({"fuse-attention", "before the MatMul epilogue takes the mask Add as a residual"});
     p.push_back({"fuse-conv-epilogue", "bias, residual and activation applied in the conv's store"});
     p.push_back({"fuse-matmul-epilogue", "bias, residual and activation applied in the GEMM's store"});
   }

@@ -122,11 +122,26 @@ EvalResult Trainer::evaluate(const mnist::Dataset& d) const {
   return r;
 }
 
+void Trainer::replace_model(std::unique_ptr<Graph> model) {
+  TrainingGraph tg = make_training_graph(*model);
+  std::vector<Tensor> params;
+  for (const std::string& name : tg.params) {
+    const Value* v = model->find_value(name);
+    KILN_CHECK(v && v->constant, "parameter '", name, "' is not a model constant");
+    params.push_back(*v->constant);
+  }
+  model_ = std::move(model);
+  tg_ = std::move(tg);
+  params_ = std::move(params);
+  opt_ = Optimizer(cfg_.optimizer);
+}
+
 bool Trainer::train(std::FILE* log, const std::atomic<bool>* stop,
-                    const std::function<void(int64_t)>& after_step) {
+                    const std::function<void(int64_t)>& after_step, int until_epoch) {
   const int64_t per_epoch = batches_per_epoch();
   const bool tty = ProgressBar::is_terminal(log);
-  for (; epoch_ < cfg_.epochs; ++epoch_, batch_ = 0) {
+  const int end = until_epoch > 0 ? std::min(until_epoch, cfg_.epochs) : cfg_.epochs;
+  for (; epoch_ < end; ++epoch_, batch_ = 0) {
     const auto t0 = std::chrono::steady_clock::now();
     const double lr = cfg_.schedule.lr_at(cfg_.lr, epoch_);
     const std::vector<int64_t> order = epoch_order(epoch_);

@@ -71,8 +71,14 @@ class Trainer {
   // Trains until cfg.epochs are done (true) or `stop` is set (false: a checkpoint
   // "interrupted.ckpt" was written if there is a checkpoint dir). Logs to `log`.
   // `after_step` (optional) is called with the global step number after each update.
+  // With `until_epoch` > 0 it returns (true) once that many epochs are done, so a caller can
+  // change the model between epochs (kiln-train --prune).
   bool train(std::FILE* log, const std::atomic<bool>* stop = nullptr,
-             const std::function<void(int64_t)>& after_step = {});
+             const std::function<void(int64_t)>& after_step = {}, int until_epoch = 0);
+
+  // Continues training `model` (the same inputs, outputs and parameter names, e.g. after
+  // channel pruning shrank them) from the current position; the optimizer state restarts.
+  void replace_model(std::unique_ptr<Graph> model);
 
   EvalResult evaluate(const mnist::Dataset& d) const;
   const std::vector<EpochSummary>& history() const { return history_; }

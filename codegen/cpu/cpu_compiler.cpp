@@ -4,6 +4,8 @@
 #include <chrono>
 #include <map>
 
+#include "codegen/compile_common.h"
+#include "codegen/cpu/legalize_fp16.h"
 #include "codegen/cpu/lower_graph.h"
 #include "codegen/llvm/module_emitter.h"
 #include "codegen/llvm/native_code.h"
@@ -50,98 +52,21 @@ class ScopedIsa {
 
 }  // namespace
 
-void bind_input_shapes(Graph& g, const std::map<std::string, Dims>& shapes) {
-  for (const auto& [name, dims] : shapes) {
-    Value* in = nullptr;
-    for (Value* v : g.inputs)
-      if (v->name() == name) in = v;
-    if (!in) fail("--input-shape: the model has no input '", name, "'");
-    const Shape& decl = in->type.shape;
-    if (decl.rank_known) {
-      if (decl.dims.size() != dims.size())
-        fail("--input-shape ", name, ": rank ", dims.size(), " but the model declares ",
-             decl.to_string());
-      for (size_t i = 0; i < dims.size(); ++i) {
-        if (decl.dims[i].is_static() && decl.dims[i].value != dims[i])
-          fail("--input-shape ", name, ": dim ", i, " is ", decl.dims[i].value,
-               " in the model, not ", dims[i]);
-      }
-    }
-    in->type.shape = Shape::of(dims);
-  }
-  infer_shapes(g);
-}
-
-void freeze_inputs(Graph& g, const std::map<std::string, Tensor>& values) {
-  for (const auto& [name, t] : values) {
-    auto it = std::find_if(g.inputs.begin(), g.inputs.end(),
-                           [&](const Value* v) { return v->name() == name; });
-    if (it == g.inputs.end()) fail("--bind-input: the model has no input '", name, "'");
-    Value* v = *it;
-    if (v->type.dtype != t.dtype())
-      fail("--bind-input ", name, ": dtype ", dtype_name(t.dtype()), " but the model declares ",
-           dtype_name(v->type.dtype));
-    const Shape& decl = v->type.shape;
-    if (decl.rank_known) {
-      bool ok = decl.dims.size() == t.dims().size();
-      for (size_t i = 0; ok && i < decl.dims.size(); ++i)
-        ok = !decl.dims[i].is_static() || decl.dims[i].value == t.dims()[i];
-      if (!ok)
-        fail("--bind-input ", name, ": shape ", dims_to_string(t.dims()), " does not fit ",
-             decl.to_string());
-    }
-    v->type.shape = Shape::of(t.dims());
-    v->constant = t;
-    g.inputs.erase(it);
-  }
-}
-
 CompiledModel compile_for_cpu(Graph& g, const CpuCompileOptions& options) {
   using Clock = std::chrono::steady_clock;
   CompiledModel out;
-  if (!options.constant_inputs.empty()) freeze_inputs(g, options.constant_inputs);
-  if (!options.input_shapes.empty() || !options.constant_inputs.empty())
-    bind_input_shapes(g, options.input_shapes);
-  for (const Value* v : g.inputs) {
-    if (!v->type.shape.is_static()) {
-      std::string dims;
-      for (const Dim& d : v->type.shape.dims)
-        if (!d.is_static()) dims += (dims.empty() ? "" : ", ") + d.to_string();
-      fail("compile: input '", v->name(), "' has shape ", v->type.shape.to_string(),
-           "; bind its symbolic dims (", dims.empty() ? "unknown rank" : dims,
-           ") with --input-shape ", v->name(), "=DxDx...");
-    }
-  }
   PassContext local_ctx;
   PassContext& pctx = options.pass_context ? *options.pass_context : local_ctx;
-  pctx.opt_level = options.opt_level;
-  const size_t nodes_before = g.nodes().size();
-  {
-    PassManager pm(pctx);
-    if (!options.passes.empty()) {
-      for (const auto& p : options.passes) pm.add(p);
-    } else {
-      pm.add_pipeline(pipeline_for_opt_level(options.opt_level));
-    }
-    pm.run(g);
-  }
-  // Folding can make shapes static downstream (Shape -> Gather -> Reshape): re-infer, and fold
-  // again while that keeps resolving shapes.
-  auto all_static = [&] {
-    for (const auto& n : g.nodes())
-      for (const Value* v : n->outputs())
-        if (v && !v->type.shape.is_static()) return false;
-    return true;
-  };
-  infer_shapes(g);
-  for (int round = 0; round < 8 && !all_static(); ++round) {
-    PassContext fold_ctx;
-    if (!run_passes(g, {"constant-fold", "dce"}, fold_ctx)) break;
-    infer_shapes(g);
-  }
-  g.topo_sort();
-  out.report.push_back(cat("graph: ", nodes_before, " nodes -> ", g.nodes().size(),
-                           " after passes"));
+  pctx.fp16_block_ops.insert(options.fp16_block_ops.begin(), options.fp16_block_ops.end());
+  if (options.fp16_io) pctx.fp16_keep_io_fp32 = false;
+  pctx.calib_data_dir = options.calib_data_dir;
+  pctx.calib_method = options.calib_method;
+  if (!options.prune_spec.empty()) pctx.prune_spec = options.prune_spec;
+  out.report.push_back(codegen::prepare_graph(g,
+                                              {options.opt_level, options.passes,
+                                               options.input_shapes, options.constant_inputs,
+                                               options.extra_passes},
+                                              pctx));
 
   const llvm_codegen::NativeTarget target =
       llvm_codegen::make_native_target(options.cpu, options.opt_level);
@@ -152,6 +77,11 @@ CompiledModel compile_for_cpu(Graph& g, const CpuCompileOptions& options) {
     ScopedIsa scoped(isa);
     LowerOptions lo;
     lo.fuse_elementwise = options.opt_level > 0;
+    HalfLegalization half = legalize_half_compute(g);
+    lo.half_weights = std::move(half.half_weights);
+    if (half.ops > 0)
+      out.report.push_back(cat("fp16: ", half.ops, " conv/GEMM/pool ops run in f32 registers, ",
+                               lo.half_weights.size(), " weights packed as fp16"));
     lowered = lower_graph(g, lo);
   }
   const auto t0 = Clock::now();
@@ -174,8 +104,9 @@ CompiledModel compile_for_cpu(Graph& g, const CpuCompileOptions& options) {
   std::map<std::string, int> fallback_ops;
   for (const PlannedKernel& k : lowered.kernels) {
     m.launches.push_back({k.symbol, k.node_name, k.op, k.args, k.params});
-    static const char* kNames[] = {"runtime op", "conv2d", "gemm (packed B)", "batched gemm",
-                                   "generated elementwise"};
+    static const char* kNames[] = {"runtime op",           "conv2d",      "gemm (packed B)",
+                                   "batched gemm",         "generated elementwise",
+                                   "int8 conv2d",          "int8 gemm (packed B)"};
     ++by_kind[kNames[static_cast<int>(k.kind)]];
     if (k.kind == KernelKind::Op) ++fallback_ops[k.op];
   }

@@ -4,9 +4,11 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "codegen/compile_common.h"
 #include "ir/graph.h"
 #include "passes/pass.h"
 #include "runtime/artifact/artifact_format.h"
@@ -22,6 +24,12 @@ struct CpuCompileOptions {
   // limit). They stop being model inputs.
   std::map<std::string, Tensor> constant_inputs;
   PassContext* pass_context = nullptr;        // optional: IR dumps, the per-pass report
+  std::set<std::string, std::less<>> fp16_block_ops;  // convert-fp16 keeps these ops fp32
+  bool fp16_io = false;                       // convert-fp16 makes model inputs/outputs fp16
+  std::vector<std::string> extra_passes;      // after the pipeline: --quantize, --prune passes
+  std::string calib_data_dir;                 // quantize-int8: --calib-data DIR of .npy inputs
+  std::string calib_method = "minmax";        // quantize-int8: --calib-method
+  std::string prune_spec;                     // prune-*: --prune SPEC (passes/prune_spec.h)
 };
 
 struct CompiledModel {
@@ -35,12 +43,8 @@ struct CompiledModel {
 // Optimizes `g` in place and compiles it.
 CompiledModel compile_for_cpu(Graph& g, const CpuCompileOptions& options);
 
-// Sets the declared shape of each named input (rank must match; static dims must agree) and
-// re-runs shape inference. Fails naming an unknown input or a mismatch.
-void bind_input_shapes(Graph& g, const std::map<std::string, Dims>& shapes);
-
-// Turns each named input into a constant with the given value (dtype and rank must match the
-// declaration). Fails naming an unknown input or a mismatch.
-void freeze_inputs(Graph& g, const std::map<std::string, Tensor>& values);
+// Input binding is shared by every target (codegen/compile_common.h).
+using codegen::bind_input_shapes;
+using codegen::freeze_inputs;
 
 }  // namespace kiln::cpu_codegen

@@ -8,8 +8,10 @@
 namespace kiln::cpu_codegen {
 namespace {
 
+// f32, or fp16 that the generated loop widens on load and rounds on store.
 bool static_f32(const Value* v) {
-  return v && v->type.dtype == DType::F32 && v->type.shape.is_static();
+  return v && (v->type.dtype == DType::F32 || v->type.dtype == DType::F16) &&
+         v->type.shape.is_static();
 }
 
 // A scalar f32 constant's value.
@@ -76,6 +78,9 @@ std::optional<std::pair<EwStep, std::vector<size_t>>> supported_step(const Node&
       if (!static_f32(n.input(0))) return std::nullopt;
       return std::pair{s, std::vector<size_t>{0}};
     }
+    case OpKind::Cast:  // between f32 and fp16: the conversion is the load / store itself
+      s.op = OpKind::Identity;
+      return unary();
     case OpKind::Relu:
     case OpKind::Sigmoid:
     case OpKind::Tanh:

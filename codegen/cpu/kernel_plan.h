@@ -14,7 +14,8 @@
 
 namespace kiln::cpu_codegen {
 
-// A fused chain of f32 elementwise ops, evaluated per output element in one loop.
+// A fused chain of elementwise ops evaluated in f32 per output element in one loop; inputs and
+// the output may be stored as fp16 (Casts between f32 and fp16 are identity steps).
 // Operand numbering: [0, num_inputs) are the program's inputs, then step k's result is
 // num_inputs + k. The last step's result is the program's output.
 struct EwStep {
@@ -27,6 +28,7 @@ struct EwStep {
 struct EwInput {
   int buffer = 0;              // index in the launch's buffer list
   std::vector<int64_t> strides;  // per output dim, in elements; 0 where broadcast
+  bool half = false;             // stored as fp16: widened to f32 on load (F16C)
 };
 
 struct EwProgram {
@@ -34,6 +36,7 @@ struct EwProgram {
   int out_buffer = 0;
   std::vector<EwInput> inputs;
   std::vector<EwStep> steps;
+  bool out_half = false;  // the output is stored as fp16 (rounded on store)
 };
 
 enum class KernelKind {
@@ -42,6 +45,8 @@ enum class KernelKind {
   SgemmPackedB,  // builtins->sgemm_packed_b, B packed at compile time
   SgemmBatched,  // builtins->sgemm_batched
   Elementwise,   // generated loop
+  QConv2d,       // builtins->qconv2d, int8 weights packed at compile time
+  QGemmPackedB,  // builtins->qgemm_packed_b, int8 B packed at compile time
 };
 
 // An epilogue applied by generated code on finished blocks of a Conv2d / SgemmPackedB output:

@@ -9,6 +9,7 @@
 #include "ir/infer/conv_shape.h"
 #include "ir/infer/fused_activation.h"
 #include "runtime/kernels/cpu/conv.h"
+#include "runtime/kernels/cpu/qgemm.h"
 #include "runtime/kernels/cpu/sgemm.h"
 #include "runtime/kernels/launch/builtins.h"
 #include "runtime/kernels/launch/op_record.h"
@@ -130,6 +131,8 @@ class Lowering {
         lower_gemm_packed(n))
       return;
     if (n.op == OpKind::MatMul && lower_matmul_batched(n)) return;
+    if (n.op == OpKind::KilnQConv && lower_qconv(n)) return;
+    if (n.op == OpKind::KilnQMatMul && lower_qgemm(n)) return;
     lower_op(n);
   }
 
@@ -169,7 +172,8 @@ class Lowering {
   // Fused-op epilogue: Y (+ Z) then the activation; empty when there is nothing to do.
   void fused_epilogue(const Node& n, PlannedKernel& k, const Value* residual, bool* relu_flag) {
     std::optional<OpKind> act;
-    if (n.op == OpKind::KilnFusedConv || n.op == OpKind::KilnFusedMatMul)
+    if (n.op == OpKind::KilnFusedConv || n.op == OpKind::KilnFusedMatMul ||
+        n.op == OpKind::KilnQConv || n.op == OpKind::KilnQMatMul)
       act = fused_activation_op(n.attrs.get_string("activation", ""), n.label());
     *relu_flag = false;
     if (!residual && (!act || *act == OpKind::Relu)) {
@@ -215,8 +219,11 @@ class Lowering {
                       win.dilations[0], win.dilations[1], cs.group};
     PlannedKernel k = start(n, KernelKind::Conv2d);
     k.x = add_arg(k, value_arg(x));
-    std::vector<uint8_t> packed(kiln_conv2d_packed_weights_size(&s));
-    kiln_conv2d_pack_weights(&s, w->constant->data<float>(), packed.data());
+    const bool half_w = options_.half_weights.count(w) > 0;
+    std::vector<uint8_t> packed(half_w ? kiln_conv2d_packed_weights_half_size(&s)
+                                       : kiln_conv2d_packed_weights_size(&s));
+    (half_w ? kiln_conv2d_pack_weights_half : kiln_conv2d_pack_weights)(
+        &s, w->constant->data<float>(), packed.data());
     k.w = add_arg(k, weight_arg(packed.data(), packed.size()));
     if (b) k.bias = add_arg(k, value_arg(b));
     k.y = add_arg(k, value_arg(y));
@@ -272,9 +279,12 @@ class Lowering {
     if ((trans_a ? ad[0] : ad.back()) != K) return false;
     PlannedKernel k = start(n, KernelKind::SgemmPackedB);
     k.x = add_arg(k, value_arg(a));
-    std::vector<uint8_t> packed(kiln_sgemm_packed_b_size(N, K));
-    kiln_sgemm_pack_b(static_cast<int>(trans_b), N, K, bv->constant->data<float>(),
-                      trans_b ? K : N, packed.data());
+    const bool half_b = options_.half_weights.count(bv) > 0;
+    std::vector<uint8_t> packed(half_b ? kiln_sgemm_packed_b_half_size(N, K)
+                                       : kiln_sgemm_packed_b_size(N, K));
+    (half_b ? kiln_sgemm_pack_b_half : kiln_sgemm_pack_b)(static_cast<int>(trans_b), N, K,
+                                                          bv->constant->data<float>(),
+                                                          trans_b ? K : N, packed.data());
     k.w = add_arg(k, weight_arg(packed.data(), packed.size()));
     if (!bias.empty()) k.bias = add_arg(k, weight_arg(bias.data(), bias.size() * sizeof(float)));
     k.y = add_arg(k, value_arg(y));
@@ -282,6 +292,72 @@ class Lowering {
     fused_epilogue(n, k, residual, &relu);
     k.params = {M, N, K, trans_a, relu ? 1 : 0,
                 static_cast<int64_t>(std::bit_cast<uint32_t>(alpha))};
+    out_.kernels.push_back(std::move(k));
+    return true;
+  }
+
+  // KilnQConv with constant s8 weights, scales and bias: the int8 convolution builtin.
+  bool lower_qconv(const Node& n) {
+    const Value *x = n.input(0), *w = n.input(1), *ws = n.input(2), *b = n.input(3);
+    const Value *z = n.input(4), *y = n.output(0);
+    if (!is_f32(x) || !w->is_constant() || !ws->is_constant() || (b && !b->is_constant()) ||
+        x->type.shape.dims.size() != 4)
+      return false;
+    const Dims xd = dims_of(x), wd = dims_of(w);
+    const ConvShape cs = conv_shape(n.attrs, x->type.shape, w->type.shape, n.label());
+    if (!cs.window) return false;
+    const Window& win = *cs.window;
+    const WindowAxis ah = window_axis(win, 0, xd[2], n.label());
+    const WindowAxis aw = window_axis(win, 1, xd[3], n.label());
+    KilnConv2dShape s{xd[0],           xd[1],           xd[2],         xd[3],        wd[0],
+                      wd[2],           wd[3],           win.strides[0], win.strides[1],
+                      ah.pad_begin,    aw.pad_begin,    ah.pad_end,    aw.pad_end,
+                      win.dilations[0], win.dilations[1], cs.group};
+    PlannedKernel k = start(n, KernelKind::QConv2d);
+    k.x = add_arg(k, value_arg(x));
+    std::vector<uint8_t> packed(kiln_qconv2d_packed_weights_size(&s));
+    kiln_qconv2d_pack_weights(&s, w->constant->data<int8_t>(), ws->constant->data<float>(),
+                              packed.data());
+    k.w = add_arg(k, weight_arg(packed.data(), packed.size()));
+    if (b) k.bias = add_arg(k, value_arg(b));
+    k.y = add_arg(k, value_arg(y));
+    bool relu = false;
+    fused_epilogue(n, k, z, &relu);
+    const float x_scale = n.attrs.get_float("x_scale", 0.0f);
+    k.params = {s.N,       s.C,        s.H,          s.W,           s.M,          s.KH,
+                s.KW,      s.stride_h, s.stride_w,   s.pad_top,     s.pad_left,   s.pad_bottom,
+                s.pad_right, s.dilation_h, s.dilation_w, s.group, relu ? 1 : 0,
+                static_cast<int64_t>(std::bit_cast<uint32_t>(x_scale)),
+                n.attrs.get_int("x_zero_point", 0)};
+    out_.kernels.push_back(std::move(k));
+    return true;
+  }
+
+  // KilnQMatMul with constant s8 B [K, N]: one int8 GEMM over all rows of A.
+  bool lower_qgemm(const Node& n) {
+    const Value *a = n.input(0), *bv = n.input(1), *ws = n.input(2), *bias = n.input(3);
+    const Value *z = n.input(4), *y = n.output(0);
+    if (!is_f32(a) || !bv->is_constant() || !ws->is_constant() ||
+        (bias && !bias->is_constant()) || bv->type.shape.dims.size() != 2 ||
+        a->type.shape.dims.size() < 2)
+      return false;
+    const Dims ad = dims_of(a), bd = dims_of(bv);
+    const int64_t K = bd[0], N = bd[1], M = checked_numel(ad) / ad.back();
+    if (ad.back() != K) return false;
+    PlannedKernel k = start(n, KernelKind::QGemmPackedB);
+    k.x = add_arg(k, value_arg(a));
+    std::vector<uint8_t> packed(kiln_qgemm_packed_b_size(N, K));
+    kiln_qgemm_pack_b(0, N, K, bv->constant->data<int8_t>(), ws->constant->data<float>(),
+                      packed.data());
+    k.w = add_arg(k, weight_arg(packed.data(), packed.size()));
+    if (bias) k.bias = add_arg(k, value_arg(bias));
+    k.y = add_arg(k, value_arg(y));
+    bool relu = false;
+    fused_epilogue(n, k, z, &relu);
+    // No x_scale attribute: dynamic quantization (the builtin reads scale 0 as "compute it").
+    const float x_scale = n.attrs.get_float("x_scale", 0.0f);
+    k.params = {M, N, K, relu ? 1 : 0, static_cast<int64_t>(std::bit_cast<uint32_t>(x_scale)),
+                n.attrs.get_int("x_zero_point", 0)};
     out_.kernels.push_back(std::move(k));
     return true;
   }
@@ -323,8 +399,10 @@ class Lowering {
     const Value* y = root.output(0);
     p.out_dims = dims_of(y);
     for (const Value* in : spec.inputs)
-      p.inputs.push_back({add_arg(k, value_arg(in)), broadcast_strides(dims_of(in), p.out_dims)});
+      p.inputs.push_back({add_arg(k, value_arg(in)), broadcast_strides(dims_of(in), p.out_dims),
+                          in->type.dtype == DType::F16});
     p.out_buffer = add_arg(k, value_arg(y));
+    p.out_half = y->type.dtype == DType::F16;
     p.steps = spec.steps;
     if (spec.nodes > 1) k.op = cat("Fused", spec.nodes, "(", k.op, ")");
     out_.kernels.push_back(std::move(k));

@@ -3,6 +3,8 @@
 // offset from the memory plan, weights offset, model input or output), and the packed weights.
 #pragma once
 
+#include <set>
+
 #include <cstdint>
 #include <vector>
 
@@ -22,6 +24,7 @@ struct LoweredGraph {
 
 struct LowerOptions {
   bool fuse_elementwise = true;  // -O0 turns it off: one kernel per node
+  std::set<const Value*> half_weights;  // constant weights whose packed copy is stored fp16
 };
 
 // `g` must be verified, topologically sorted and have static shapes everywhere (the caller

@@ -17,7 +17,15 @@ using cpu_codegen::PlannedKernel;
 
 // Field indices of kiln_exec_ctx and kiln_builtin_table as LLVM struct types.
 enum CtxField { kCtxAbi, kCtxThreads, kCtxParallelFor, kCtxRuntime, kCtxBuiltins, kCtxReport };
-enum BuiltinField { kTableCount, kTableOp, kTableConv2d, kTableSgemmPackedB, kTableSgemmBatched };
+enum BuiltinField {
+  kTableCount,
+  kTableOp,
+  kTableConv2d,
+  kTableSgemmPackedB,
+  kTableSgemmBatched,
+  kTableQConv2d,
+  kTableQGemmPackedB,
+};
 
 // Elementwise work is split into chunks of this many output elements at most along the
 // innermost dimension; below kInlineElements a kernel does not use the thread pool.
@@ -64,9 +72,11 @@ class Emitter {
     i64_ = b_.getInt64Ty();
     i32_ = b_.getInt32Ty();
     f32_ = b_.getFloatTy();
+    f16_ = b_.getHalfTy();
     ctx_ty_ = llvm::StructType::create(ctx, {i32_, i32_, ptr_, ptr_, ptr_, ptr_}, "kiln_exec_ctx");
     table_ty_ =
-        llvm::StructType::create(ctx, {i32_, ptr_, ptr_, ptr_, ptr_}, "kiln_builtin_table");
+        llvm::StructType::create(ctx, {i32_, ptr_, ptr_, ptr_, ptr_, ptr_, ptr_},
+                                 "kiln_builtin_table");
     kernel_ty_ = llvm::FunctionType::get(i32_, {ptr_, ptr_, ptr_}, false);
     range_ty_ = llvm::FunctionType::get(b_.getVoidTy(), {ptr_, i64_, i64_}, false);
     epilogue_ty_ = llvm::FunctionType::get(b_.getVoidTy(), {ptr_, ptr_, i64_, i64_, i64_}, false);
@@ -95,6 +105,10 @@ class Emitter {
         return emit_gemm_like(k, kTableSgemmPackedB);
       case KernelKind::Elementwise:
         return emit_elementwise(k);
+      case KernelKind::QConv2d:
+        return emit_gemm_like(k, kTableQConv2d);
+      case KernelKind::QGemmPackedB:
+        return emit_gemm_like(k, kTableQGemmPackedB);
     }
   }
 
@@ -125,7 +139,8 @@ class Emitter {
     b_.CreateRet(call);
   }
 
-  // Conv2d / SgemmPackedB: [in, packed weights, bias|null, out, epilogue|null, closure].
+  // Conv2d / SgemmPackedB / QConv2d / QGemmPackedB:
+  // [in, packed weights, bias|null, out, epilogue|null, closure].
   void emit_gemm_like(const PlannedKernel& k, BuiltinField field) {
     llvm::Function* epi = k.has_epilogue ? emit_epilogue(k) : nullptr;
     llvm::Function* fn = kernel_function(k.symbol);
@@ -260,20 +275,25 @@ class Emitter {
                                                    : input_offset(outer_dims, in, row);
         inner_stride.push_back(c.strides[in].back());
         off = b_.CreateAdd(off, b_.CreateMul(j0, b_.getInt64(inner_stride.back())));
-        row_ptr.push_back(b_.CreateInBoundsGEP(f32_, bases[in], off));
+        row_ptr.push_back(b_.CreateInBoundsGEP(elem_type(p.inputs[in].half), bases[in], off));
       }
+      llvm::Type* out_ty = elem_type(p.out_half);
       llvm::Value* out_row = b_.CreateInBoundsGEP(
-          f32_, out, b_.CreateAdd(b_.CreateMul(row, b_.getInt64(inner)), j0));
+          out_ty, out, b_.CreateAdd(b_.CreateMul(row, b_.getInt64(inner)), j0));
       loop(body, n, "j", [&](llvm::Value* j) {
         std::vector<llvm::Value*> values;
         for (size_t in = 0; in < p.inputs.size(); ++in) {
+          llvm::Type* ty = elem_type(p.inputs[in].half);
           llvm::Value* at = inner_stride[in] == 0
                                 ? row_ptr[in]
-                                : b_.CreateInBoundsGEP(f32_, row_ptr[in],
+                                : b_.CreateInBoundsGEP(ty, row_ptr[in],
                                                        b_.CreateMul(j, b_.getInt64(inner_stride[in])));
-          values.push_back(b_.CreateLoad(f32_, at));
+          llvm::Value* x = b_.CreateLoad(ty, at);
+          values.push_back(p.inputs[in].half ? b_.CreateFPExt(x, f32_) : x);
         }
-        b_.CreateStore(evaluate(p, values), b_.CreateInBoundsGEP(f32_, out_row, j));
+        llvm::Value* y = evaluate(p, values);
+        if (p.out_half) y = b_.CreateFPTrunc(y, out_ty);
+        b_.CreateStore(y, b_.CreateInBoundsGEP(out_ty, out_row, j));
       });
     });
     b_.CreateRetVoid();
@@ -296,6 +316,8 @@ class Emitter {
   llvm::PointerType* ptr_;
   llvm::IntegerType *i64_, *i32_;
   llvm::Type* f32_;
+  llvm::Type* f16_ = nullptr;
+  llvm::Type* elem_type(bool half) const { return half ? f16_ : f32_; }
   llvm::StructType *ctx_ty_, *table_ty_;
   llvm::FunctionType *kernel_ty_, *range_ty_, *epilogue_ty_;
 };

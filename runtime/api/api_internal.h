@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "kiln/kiln.h"
 #include "runtime/artifact/artifact_reader.h"
 #include "runtime/artifact/code_loader.h"
+#include "runtime/devices/device.h"
 #include "runtime/threadpool/thread_pool.h"
 
 namespace kiln::api {
@@ -54,8 +56,21 @@ kiln_status* guard(kiln_status_code error_code, Body&& body) noexcept {
 #define KILN_API_REQUIRE(ptr) \
   if (!(ptr)) ::kiln::api::fail_with(KILN_STATUS_INVALID_ARGUMENT, __func__, ": ", #ptr, " is null")
 
+// Where a context runs models: Auto runs each artifact on the device it was compiled for.
+enum class DeviceKind { Auto, Cpu, OpenCl, Cuda };
+
 struct Context {
-  std::unique_ptr<ThreadPool> pool;
+  std::unique_ptr<ThreadPool> pool;  // CPU kernels, and host-fallback ops of device models
+  DeviceKind device = DeviceKind::Auto;
+  // The OpenCL device, opened on first use (at creation for DeviceKind::OpenCl) and shared by
+  // every model loaded through this context.
+  std::shared_ptr<device::Device> opencl_device() const;
+  std::shared_ptr<device::Device> cuda_device() const;  // likewise, the CUDA GPU
+
+ private:
+  mutable std::mutex mutex_;
+  mutable std::shared_ptr<device::Device> opencl_;
+  mutable std::shared_ptr<device::Device> cuda_;
 };
 
 // A loaded model: the file image, what the reader made of it, the code, the kernels resolved.
@@ -64,8 +79,11 @@ struct Model {
   std::string what;                   // "'path'" for messages
   std::shared_ptr<const void> image;  // keeps the mapping or the copy alive
   artifact::ParsedArtifact parsed;
-  std::unique_ptr<artifact::CodeModule> code;
-  std::vector<kiln_kernel_fn> kernels;  // one per launch
+  std::unique_ptr<artifact::CodeModule> code;  // CPU artifacts
+  std::vector<kiln_kernel_fn> kernels;          // one per launch (CPU)
+  std::shared_ptr<device::Device> device;       // device artifacts: where they run
+  std::unique_ptr<device::DeviceModel> device_model;
+  std::string device_description;             // "cpu" or the device's description
   std::vector<uint64_t> input_bytes, output_bytes;
 
   const artifact::ArtifactMeta& meta() const { return parsed.meta; }

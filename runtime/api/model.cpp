@@ -25,6 +25,30 @@ std::shared_ptr<const Model> load_model(std::shared_ptr<const Context> context,
     m->input_bytes.push_back(artifact::signature_bytes(t, m->what));
   for (const auto& t : m->meta().outputs)
     m->output_bytes.push_back(artifact::signature_bytes(t, m->what));
+  const artifact::CodeFormat format = m->meta().code_format;
+  const DeviceKind built_for = artifact::is_opencl_format(format) ? DeviceKind::OpenCl
+                               : artifact::is_cuda_format(format) ? DeviceKind::Cuda
+                                                                  : DeviceKind::Cpu;
+  auto device_name = [](DeviceKind k) {
+    return k == DeviceKind::OpenCl ? "opencl" : k == DeviceKind::Cuda ? "cuda" : "cpu";
+  };
+  const DeviceKind want = m->context->device;
+  if (want != DeviceKind::Auto && want != built_for) {
+    fail_with(KILN_STATUS_UNSUPPORTED, m->what, ": the artifact is compiled for ",
+              built_for == DeviceKind::OpenCl ? "OpenCL"
+              : built_for == DeviceKind::Cuda ? "CUDA"
+                                              : "the CPU",
+              " (target '", m->meta().target_triple, "'), the context runs on device '",
+              device_name(want), "' (recompile with --target ", device_name(want), ")");
+  }
+  if (built_for != DeviceKind::Cpu) {
+    m->device = built_for == DeviceKind::OpenCl ? m->context->opencl_device()
+                                                : m->context->cuda_device();
+    m->device_description = m->device->description();
+    m->device_model = m->device->load(m->parsed, m->what, m->context->pool.get());
+    return m;
+  }
+  m->device_description = "cpu";
   m->code = std::make_unique<artifact::CodeModule>(m->parsed.code, m->parsed.code_bytes, m->what);
   for (const auto& l : m->meta().launches) m->kernels.push_back(m->code->kernel(l.symbol));
   return m;
@@ -159,6 +183,15 @@ uint64_t kiln_model_arena_bytes(const kiln_model* model) {
 
 size_t kiln_model_num_launches(const kiln_model* model) {
   return model ? model->impl->meta().launches.size() : 0;
+}
+
+const char* kiln_model_device(const kiln_model* model) {
+  if (!model) return "";
+  return model->impl->device ? model->impl->device->kind() : "cpu";
+}
+
+const char* kiln_model_device_description(const kiln_model* model) {
+  return model ? model->impl->device_description.c_str() : "";
 }
 
 }  // extern "C"

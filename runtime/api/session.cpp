@@ -46,10 +46,14 @@ struct Session {
   bool has_run = false;
   bool profiling = false, has_profile = false;
   std::vector<std::pair<uint64_t, uint64_t>> profile;  // (start, duration) ns per launch
+  std::unique_ptr<device::DeviceSession> device_session;  // device models: arena lives there
 
   explicit Session(std::shared_ptr<const Model> m) : model(std::move(m)) {
     const auto& meta = model->meta();
-    arena = allocate(meta.arena_bytes);
+    if (model->device_model)
+      device_session = model->device_model->create_session();
+    else
+      arena = allocate(meta.arena_bytes);
     for (uint64_t b : model->output_bytes) outputs.push_back(allocate(b));
     inputs.resize(meta.inputs.size());
     size_t total = 0;
@@ -130,6 +134,10 @@ struct Session {
     }
     has_run = false;
     has_profile = false;
+    if (device_session) {
+      run_on_device();
+      return;
+    }
     for (size_t l = 0; l < meta.launches.size(); ++l) {
       const auto& launch_args = meta.launches[l].args;
       for (size_t a = 0; a < launch_args.size(); ++a) {
@@ -163,6 +171,21 @@ struct Session {
         fail_with(KILN_STATUS_INTERNAL, launch.op, " '", launch.node_name, "' failed: ",
                   state.error);
       }
+    }
+    has_run = true;
+    has_profile = profiling;
+  }
+
+  void run_on_device() {
+    std::vector<const void*> in(inputs.size());
+    for (size_t i = 0; i < inputs.size(); ++i) in[i] = inputs[i].data;
+    std::vector<void*> out(outputs.size());
+    for (size_t i = 0; i < outputs.size(); ++i) out[i] = outputs[i].get();
+    std::vector<device::LaunchTiming> timings;
+    device_session->run(in.data(), out.data(), profiling ? &timings : nullptr);
+    if (profiling) {
+      for (size_t l = 0; l < timings.size(); ++l)
+        profile[l] = {timings[l].start_ns, timings[l].duration_ns};
     }
     has_run = true;
     has_profile = profiling;

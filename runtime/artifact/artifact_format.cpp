@@ -38,6 +38,22 @@ const char* buffer_kind_name(BufferKind kind) {
   return "?";
 }
 
+const char* code_format_name(CodeFormat format) {
+  switch (format) {
+    case CodeFormat::ElfSharedObject:
+      return "ELF shared object";
+    case CodeFormat::OpenClSource:
+      return "OpenCL source";
+    case CodeFormat::OpenClBinary:
+      return "OpenCL binary";
+    case CodeFormat::CudaPtx:
+      return "CUDA PTX";
+    case CodeFormat::CudaCubin:
+      return "CUDA cubin";
+  }
+  return "?";
+}
+
 uint32_t artifact_checksum(const uint8_t* data, uint64_t size) {
   // zlib's crc32 takes a uInt length: feed it in chunks so multi-GiB files hash correctly.
   auto feed = [](uLong crc, const uint8_t* p, uint64_t n) {

@@ -9,7 +9,8 @@
 //   SIGNATURE       inputs and outputs: name, dtype, dims
 //   MEMORY_PLAN     arena bytes, and per planned value: name, offset, bytes (for inspection)
 //   WEIGHTS         raw constant bytes; launch arguments address them by offset (mmap-able)
-//   CODE            the code section (CPU: ELF shared object implementing kiln/kernel_abi.h)
+//   CODE            the code section (CPU: ELF shared object implementing kiln/kernel_abi.h;
+//                   OpenCL: program source or binary, see CodeFormat)
 //   LAUNCHES        kernels in execution order: symbol, node name, op, buffer args, int64 params
 #pragma once
 
@@ -54,7 +55,28 @@ inline constexpr uint32_t kNumSectionKinds = 6;
 inline constexpr uint32_t kSectionEntryBytes = 24;
 const char* section_name(SectionKind kind);
 
-enum class CodeFormat : uint32_t { ElfSharedObject = 1 };
+// What the CODE section holds. OpenCL artifacts have target_triple kOpenClTriple and cpu_name
+// "gpu" or "fpga" (the kernel profile); CUDA formats are reserved for the CUDA target.
+enum class CodeFormat : uint32_t {
+  ElfSharedObject = 1,
+  OpenClSource = 2,  // UTF-8 OpenCL C source
+  OpenClBinary = 3,  // a program binary as given to `kilnc compile --opencl-binary`
+  CudaPtx = 4,       // CUDA: a container (cuda_code.h) with PTX only
+  CudaCubin = 5,     // CUDA: a container with PTX and a cubin per architecture
+};
+const char* code_format_name(CodeFormat format);
+inline bool is_opencl_format(CodeFormat f) {
+  return f == CodeFormat::OpenClSource || f == CodeFormat::OpenClBinary;
+}
+inline bool is_cuda_format(CodeFormat f) {
+  return f == CodeFormat::CudaPtx || f == CodeFormat::CudaCubin;
+}
+inline constexpr char kOpenClTriple[] = "opencl";
+// The launch symbol of an op the OpenCL renderer does not generate: the runtime runs it on the
+// host through its kernel library (args and record exactly like the CPU `op` builtin).
+inline constexpr char kOpenClHostOpSymbol[] = "kiln_host_op";
+// A device kernel launch's params: global0..2, local0..2 (all locals 0: the driver chooses).
+inline constexpr size_t kOpenClLaunchParams = 6;
 
 // Where a kernel argument lives. Input/output arguments also name which input/output.
 enum class BufferKind : uint32_t { Arena = 0, Weights = 1, Input = 2, Output = 3 };

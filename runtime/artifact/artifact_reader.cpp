@@ -7,6 +7,7 @@
 #include "kiln/kernel_abi.h"
 #include "runtime/artifact/byte_codec.h"
 #include "runtime/artifact/cpu_features.h"
+#include "runtime/artifact/cuda_code.h"
 
 namespace kiln::artifact {
 
@@ -231,6 +232,112 @@ void read_launches(ByteReader r, ArtifactMeta& m, uint64_t weights_bytes) {
   }
 }
 
+CodeFormat read_code_format(uint32_t format, const std::string& what) {
+  switch (static_cast<CodeFormat>(format)) {
+    case CodeFormat::ElfSharedObject:
+    case CodeFormat::OpenClSource:
+    case CodeFormat::OpenClBinary:
+    case CodeFormat::CudaPtx:
+    case CodeFormat::CudaCubin:
+      return static_cast<CodeFormat>(format);
+  }
+  fail_unsupported(what, ": code format ", format, " is not supported by this runtime");
+}
+
+// The target triple and the code format must agree: an OpenCL program in a CPU artifact (or an
+// ELF object in an OpenCL one) would otherwise reach the wrong loader.
+void check_target(const ArtifactMeta& m, const std::string& what) {
+  const bool opencl_triple = m.target_triple == kOpenClTriple;
+  if (is_opencl_format(m.code_format)) {
+    if (!opencl_triple) {
+      fail(what, ": code format ", code_format_name(m.code_format), " needs target '",
+           kOpenClTriple, "', the artifact says '", m.target_triple, "'");
+    }
+    if (m.cpu_name != "gpu" && m.cpu_name != "fpga")
+      fail(what, ": OpenCL profile '", m.cpu_name, "' is neither 'gpu' nor 'fpga'");
+    if (m.cpu_features != 0) fail(what, ": an OpenCL artifact requires CPU features");
+  } else if (opencl_triple) {
+    fail(what, ": target '", kOpenClTriple, "' with code format ",
+         code_format_name(m.code_format), " (expected OpenCL source or binary)");
+  }
+  // CUDA: cpu_name lists the architectures the cubins were built for ("sm_90,sm_80").
+  const bool cuda_triple = m.target_triple == kCudaTriple;
+  if (is_cuda_format(m.code_format) != cuda_triple) {
+    fail(what, ": target '", m.target_triple, "' with code format ",
+         code_format_name(m.code_format), " (CUDA code needs target '", kCudaTriple, "')");
+  }
+  if (cuda_triple) {
+    if (m.cpu_features != 0) fail(what, ": a CUDA artifact requires CPU features");
+    size_t start = 0;
+    while (start <= m.cpu_name.size()) {
+      const size_t comma = std::min(m.cpu_name.find(',', start), m.cpu_name.size());
+      try {
+        parse_cuda_arch(m.cpu_name.substr(start, comma - start));
+      } catch (const Error&) {
+        fail(what, ": CUDA architecture list '", m.cpu_name, "' is malformed");
+      }
+      start = comma + 1;
+    }
+  }
+}
+
+void check_code(CodeFormat format, const uint8_t* code, uint64_t bytes, const std::string& what) {
+  switch (format) {
+    case CodeFormat::ElfSharedObject:
+      if (bytes < 4 || std::memcmp(code, "\x7f" "ELF", 4) != 0)
+        fail(what, ": CODE section is not an ELF shared object");
+      return;
+    case CodeFormat::OpenClSource:
+      if (bytes == 0) fail(what, ": CODE section holds no OpenCL source");
+      if (std::memchr(code, 0, bytes) != nullptr)
+        fail(what, ": CODE section's OpenCL source contains a NUL byte");
+      return;
+    case CodeFormat::OpenClBinary:
+      if (bytes == 0) fail(what, ": CODE section holds no OpenCL program binary");
+      return;
+    case CodeFormat::CudaPtx:
+    case CodeFormat::CudaCubin: {
+      bool cubin = false;
+      for (const CudaBlob& b : decode_cuda_code(code, bytes, what))
+        cubin = cubin || b.kind == CudaBlobKind::Cubin;
+      if (cubin != (format == CodeFormat::CudaCubin))
+        fail(what, ": code format ", code_format_name(format), " but the container ",
+             cubin ? "holds" : "lacks", " cubins");
+      return;
+    }
+  }
+}
+
+// Device kernels carry the work sizes; host fallbacks start with their op record in WEIGHTS.
+// CUDA library launches (cuBLASLt, cuDNN) have their own params, checked by the CUDA driver.
+void check_opencl_launches(const ArtifactMeta& m, const std::string& what) {
+  for (const Launch& l : m.launches) {
+    if (is_cuda_format(m.code_format) &&
+        (l.symbol.starts_with("kiln_cublas_") || l.symbol.starts_with("kiln_cudnn_")))
+      continue;
+    if (l.symbol == kOpenClHostOpSymbol) {
+      if (!l.params.empty() || l.args.empty() || l.args[0].kind != BufferKind::Weights) {
+        fail(what, ": host op launch for node '", l.node_name,
+             "' must have no params and its op record (a weights region) first");
+      }
+      continue;
+    }
+    if (l.params.size() != kOpenClLaunchParams) {
+      fail(what, ": OpenCL kernel '", l.symbol, "' has ", l.params.size(),
+           " params, expected 6 (global0..2, local0..2)");
+    }
+    const bool driver_local = l.params[3] == 0 && l.params[4] == 0 && l.params[5] == 0;
+    for (int d = 0; d < 3; ++d) {
+      const int64_t g = l.params[d], loc = l.params[3 + d];
+      if (g < 1 || g > (int64_t{1} << 40) || (!driver_local && (loc < 1 || g % loc != 0))) {
+        fail(what, ": OpenCL kernel '", l.symbol, "' has invalid work size: global ", l.params[0],
+             "x", l.params[1], "x", l.params[2], ", local ", l.params[3], "x", l.params[4], "x",
+             l.params[5]);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 uint64_t signature_bytes(const TensorSignature& t, const std::string& what) {
@@ -259,13 +366,10 @@ ParsedArtifact parse_artifact(const uint8_t* d, uint64_t size, const std::string
     ByteReader r = reader(SectionKind::Target);
     m.target_triple = r.str(kMaxStringBytes);
     m.cpu_name = r.str(kMaxStringBytes);
-    const uint32_t format = r.u32();
-    if (format != static_cast<uint32_t>(CodeFormat::ElfSharedObject)) {
-      fail_unsupported(what, ": code format ", format, " is not supported by this runtime");
-    }
-    m.code_format = CodeFormat::ElfSharedObject;
+    m.code_format = read_code_format(r.u32(), what);
     r.expect_end();
   }
+  check_target(m, what);
   check_features(m.cpu_features, host_features, what);
   read_signature(reader(SectionKind::Signature), m);
   read_plan(reader(SectionKind::MemoryPlan), m);
@@ -275,13 +379,10 @@ ParsedArtifact parse_artifact(const uint8_t* d, uint64_t size, const std::string
   const Section& c = s[static_cast<uint32_t>(SectionKind::Code)];
   p.code = d + c.offset;
   p.code_bytes = c.bytes;
-  if (c.bytes < 4 || std::memcmp(p.code,
-                                 "\x7f"
-                                 "ELF",
-                                 4) != 0) {
-    fail(what, ": CODE section is not an ELF shared object");
-  }
+  check_code(m.code_format, p.code, p.code_bytes, what);
   read_launches(reader(SectionKind::Launches), m, w.bytes);
+  if (is_opencl_format(m.code_format) || is_cuda_format(m.code_format))
+    check_opencl_launches(m, what);
   return p;
 }
 

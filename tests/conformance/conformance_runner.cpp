@@ -20,10 +20,18 @@
 
 #include <onnx/onnx_pb.h>
 
+#include "codegen/artifact/artifact_writer.h"
 #include "codegen/cpu/run_compiled.h"
 #include "codegen/ref/interpreter.h"
 #include "frontend/onnx_loader.h"
 #include "frontend/onnx_tensor.h"
+#include "kiln/kiln.h"
+#ifdef KILN_HAVE_CUDA_CODEGEN
+#include "codegen/cuda/cuda_compiler.h"
+#endif
+#ifdef KILN_HAVE_OPENCL_CODEGEN
+#include "codegen/opencl/opencl_compiler.h"
+#endif
 
 namespace fs = std::filesystem;
 using namespace kiln;
@@ -45,6 +53,11 @@ struct CaseResult {
 struct Options {
   fs::path data;
   std::string backend = "ref";
+  std::string cuda_arch = "sm_90";  // --backend cuda: the cubin built (PTX covers newer GPUs)
+  // --export-dir: compile each case and write DIR/<case>/model.kiln with its data sets and a
+  // kiln-run argument line per set, instead of running (for a machine with the device but no
+  // compiler: scripts/cuda_conformance.sh runs them with kiln-run).
+  fs::path export_dir;
   std::vector<std::string> filters;
   fs::path expected, write_expected;
   int jobs = 2;
@@ -112,6 +125,87 @@ std::string group_of(const fs::path& dir, const std::string& name) {
   return "expanded:" + (e == std::string::npos ? s : s.substr(0, e));
 }
 
+// Compiles for the compiled backends (cpu, cuda) with the shapes and bound inputs in `co`.
+cpu_codegen::CompiledModel compile_backend(Graph& g, const cpu_codegen::CpuCompileOptions& co,
+                                           const Options& opt) {
+  if (opt.backend == "cuda") {
+#ifdef KILN_HAVE_CUDA_CODEGEN
+    cuda_codegen::CudaCompileOptions o;
+    o.arch = opt.cuda_arch;
+    o.input_shapes = co.input_shapes;
+    o.constant_inputs = co.constant_inputs;
+    return cuda_codegen::compile_for_cuda(g, o);
+#else
+    fail("this kiln_conformance was built without CUDA (reconfigure with -DKILN_CUDA=ON)");
+#endif
+  }
+  if (opt.backend == "opencl" || opt.backend == "opencl-fpga") {
+#ifdef KILN_HAVE_OPENCL_CODEGEN
+    opencl_codegen::OpenClCompileOptions o;
+    o.fpga = opt.backend == "opencl-fpga";
+    o.input_shapes = co.input_shapes;
+    o.constant_inputs = co.constant_inputs;
+    return opencl_codegen::compile_for_opencl(g, o);  // runs on OpenCL: the artifact says so
+#else
+    fail("this kiln_conformance was built without OpenCL (reconfigure with -DKILN_OPENCL=ON)");
+#endif
+  }
+  return cpu_codegen::compile_for_cpu(g, co);
+}
+
+// Why `device` ("cuda", "opencl") cannot be opened ("" when it can), asked in a forked child: a
+// parent that initialized CUDA (or PoCL's threads) could not fork working children.
+std::string device_unavailable(const char* device) {
+  int fds[2];
+  if (pipe(fds) != 0) fail("pipe failed");
+  const pid_t pid = fork();
+  if (pid < 0) fail("fork failed");
+  if (pid == 0) {
+    close(fds[0]);
+    kiln_context* ctx = nullptr;
+    kiln_status* s = kiln_context_create_for_device(nullptr, device, &ctx);
+    const std::string why = s ? kiln_status_message(s) : "";
+    if (!why.empty() && write(fds[1], why.data(), why.size()) < 0) _exit(2);
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string why;
+  char buf[512];
+  ssize_t n;
+  while ((n = read(fds[0], buf, sizeof buf)) > 0) why.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (why.empty() && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+    why = cat("the ", device, " probe crashed");
+  return why;
+}
+
+// --export-dir: the artifact once, then per data set its input/output .pb files and `args.txt`,
+// the kiln-run arguments that run it (inputs in order, outputs by name; relative paths).
+void export_set(const fs::path& dir, const cpu_codegen::CompiledModel& m, const Graph& g,
+                const fs::path& set_dir, const std::map<std::string, Tensor>& frozen) {
+  fs::create_directories(dir / set_dir.filename());
+  if (!fs::exists(dir / "model.kiln"))
+    artifact::write_artifact(dir / "model.kiln", m.meta, m.weights, m.code);
+  const std::string set = set_dir.filename().string();
+  std::string args = "--input";
+  for (size_t i = 0; i < g.inputs.size(); ++i) {
+    if (frozen.count(g.inputs[i]->name())) continue;
+    const std::string f = "input_" + std::to_string(i) + ".pb";
+    fs::copy_file(set_dir / f, dir / set / f, fs::copy_options::overwrite_existing);
+    args += " " + set + "/" + f;
+  }
+  if (args == "--input") args.clear();
+  for (size_t i = 0; i < g.outputs.size(); ++i) {
+    const std::string f = "output_" + std::to_string(i) + ".pb";
+    if (!fs::exists(set_dir / f)) continue;
+    fs::copy_file(set_dir / f, dir / set / f, fs::copy_options::overwrite_existing);
+    args += " --expected " + g.outputs[i]->name() + "=" + set + "/" + f;
+  }
+  std::ofstream(dir / set / "args.txt") << args << "\n";
+}
+
 // Runs one case in this process; returns the outcome and a one-line message.
 CaseResult run_case(const fs::path& dir, const Options& opt) {
   CaseResult r;
@@ -119,7 +213,9 @@ CaseResult run_case(const fs::path& dir, const Options& opt) {
   try {
     frontend::LoadedModel lm = frontend::load_onnx(dir / "model.onnx");
     Graph& g = *lm.graph;
-    if (opt.backend != "ref" && opt.backend != "cpu") fail("unknown backend '", opt.backend, "'");
+    if (opt.backend != "ref" && opt.backend != "cpu" && opt.backend != "cuda" &&
+        opt.backend != "opencl" && opt.backend != "opencl-fpga")
+      fail("unknown backend '", opt.backend, "'");
     Interpreter interp(g);
     // The CPU backend compiles once, for the first data set's input shapes.
     std::optional<cpu_codegen::CompiledModel> compiled;
@@ -148,7 +244,7 @@ CaseResult run_case(const fs::path& dir, const Options& opt) {
           cpu_codegen::CpuCompileOptions co;
           for (const auto& [name, t] : feeds) co.input_shapes[name] = t.dims();
           try {
-            compiled = cpu_codegen::compile_for_cpu(g, co);
+            compiled = compile_backend(g, co, opt);
           } catch (const Error& e) {
             // Shapes that depend on input values (Reshape targets, Range limits, axes given
             // as inputs) need those inputs bound at compile time, as `kilnc compile
@@ -161,7 +257,7 @@ CaseResult run_case(const fs::path& dir, const Options& opt) {
               else co.constant_inputs[name] = t;
             }
             if (co.constant_inputs.empty()) throw;
-            compiled = cpu_codegen::compile_for_cpu(*fresh->graph, co);
+            compiled = compile_backend(*fresh->graph, co, opt);
             frozen = co.constant_inputs;
           }
         }
@@ -169,6 +265,11 @@ CaseResult run_case(const fs::path& dir, const Options& opt) {
           const std::string diff = compare(feeds.at(name), t, name);
           if (!diff.empty()) fail("input '", name, "' was bound at compile time and differs");
           feeds.erase(name);
+        }
+        if (!opt.export_dir.empty()) {
+          export_set(opt.export_dir / r.name, *compiled, g, sd, frozen);
+          ++sets;
+          continue;
         }
         outs = cpu_codegen::run_compiled(*compiled, feeds, 1);
       }
@@ -261,6 +362,21 @@ std::set<std::string> read_list(const fs::path& p) {
 }
 
 int run(const Options& opt) {
+  if (!opt.export_dir.empty() && (opt.backend == "ref" || opt.backend == "cpu"))
+    fail("--export-dir is for device backends (cuda, opencl)");
+  if (opt.backend == "cuda" && opt.export_dir.empty()) {
+    if (const std::string why = device_unavailable("cuda"); !why.empty()) {
+      std::printf("conformance: skipped: --backend cuda needs a CUDA GPU (%s)\n", why.c_str());
+      return 77;
+    }
+  }
+  if (opt.backend == "opencl" || opt.backend == "opencl-fpga") {
+    if (const std::string why = device_unavailable("opencl"); !why.empty()) {
+      std::printf("conformance: skipped: --backend %s needs an OpenCL device (%s)\n",
+                  opt.backend.c_str(), why.c_str());
+      return 77;
+    }
+  }
   std::vector<fs::path> cases;
   for (const auto& e : fs::directory_iterator(opt.data)) {
     const std::string n = e.path().filename().string();
@@ -361,6 +477,8 @@ int main(int argc, char** argv) {
       };
       if (a == "--data") opt.data = value();
       else if (a == "--backend") opt.backend = value();
+      else if (a == "--cuda-arch") opt.cuda_arch = value();
+      else if (a == "--export-dir") opt.export_dir = value();
       else if (a == "--filter") opt.filters.push_back(value());
       else if (a == "--expected") opt.expected = value();
       else if (a == "--write-expected") opt.write_expected = value();
@@ -369,7 +487,8 @@ int main(int argc, char** argv) {
       else if (a == "-v" || a == "--verbose") opt.verbose = true;
       else fail("unknown flag '", a, "'");
     }
-    if (opt.data.empty()) fail("usage: kiln_conformance --data DIR [--backend ref] [--filter S]... "
+    if (opt.data.empty()) fail("usage: kiln_conformance --data DIR [--backend ref|cpu|cuda|opencl|opencl-fpga] [--cuda-arch sm_90] [--export-dir DIR] "
+                               "[--filter S]... "
                                "[--expected FILE] [--write-expected FILE] [-j N] [-v]");
     return run(opt);
   } catch (const std::exception& e) {

@@ -213,7 +213,7 @@ TEST(CpuKernelTable, FallsBackToReference) {
   EXPECT_THROW(run_fast(OpKind::Gemm, {&a, &b}, {}, 1, nullptr), Error);
   const Tensor bad_w = random_f32({4, 5, 3, 3}, 7), img = random_f32({1, 3, 8, 8}, 8);
   EXPECT_THROW(run_fast(OpKind::Conv, {&img, &bad_w}, {}, 1, nullptr), Error);
-  EXPECT_EQ(cpu_kernel(OpKind::Softmax), nullptr);
+  EXPECT_EQ(cpu_kernel(OpKind::Hardmax), nullptr);
 }
 
 }  // namespace

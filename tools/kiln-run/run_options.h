@@ -18,6 +18,9 @@ struct RunOptions {
   double rtol = 1e-4, atol = 1e-5;
   int32_t threads = 0;
   int64_t bench_runs = 0, warmup_runs = 0;
+  std::string device;                    // --device: "", "auto", "cpu" or "opencl"
+  std::vector<std::string> devices;      // --devices cpu,opencl: split the batch across them
+  std::vector<std::string> model_for;    // --model-for DEV=FILE: that device's artifact
   bool help = false;
 };
 

@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@
 #include "kiln/kiln.hpp"
 #include "models/mnist/dataset.h"
 #include "train/export.h"
+#include "train/prune_training.h"
 #include "train/trainer.h"
 
 namespace {
@@ -43,6 +45,9 @@ const char* kUsage =
     "  --checkpoint-dir D      (default checkpoints; 'none' disables)\n"
     "  --resume CKPT           continue a run from a checkpoint\n"
     "  --export OUT.onnx       write the trained model as ONNX (opset 17)\n"
+    "  --prune SPEC            prune and fine-tune: magnitude:R[:global], channel:R[:l2] or N:M;\n"
+    "                          dense first epoch, pruning raised after epochs 1..K, then fine-tuning\n"
+    "  --prune-steps K         (default 1; needs --epochs > K)\n"
     "  --limit-train N --limit-test N  use only the first N samples\n"
     "  --no-progress           only the per-epoch lines\n"
     "  --evaluate MODEL.onnx|MODEL.kiln  run an exported or compiled model on the test set\n";
@@ -91,7 +96,7 @@ Args parse_args(int argc, char** argv) {
   static const std::vector<std::string> kKnown = {
       "data", "model", "epochs", "batch", "optimizer", "lr", "weight-decay", "momentum",
       "lr-schedule", "lr-step", "lr-gamma", "seed", "threads", "kernels", "checkpoint-dir", "resume",
-      "export", "limit-train", "limit-test", "evaluate"};
+      "export", "limit-train", "limit-test", "evaluate", "prune", "prune-steps"};
   Args a;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -266,6 +271,17 @@ int run(int argc, char** argv) {
   cfg.schedule.total_epochs = cfg.epochs;
   cfg.profile = profile;
 
+  std::optional<PruneSpec> prune;
+  int prune_steps = 1;
+  if (a.has("prune")) {
+    prune = parse_prune_spec(a.str("prune", ""));
+    prune_steps = static_cast<int>(a.integer("prune-steps", 1, 1));
+    check_prune_schedule(prune_steps, cfg.epochs);
+    if (a.has("resume")) fail("--prune cannot be combined with --resume (pruning changes the parameters)");
+  } else if (a.has("prune-steps")) {
+    fail("--prune-steps needs --prune SPEC");
+  }
+
   const mnist::MnistSplits data =
       mnist::load_mnist(a.str("data", ""), a.integer("limit-train", 0, 0), a.integer("limit-test", 0, 0));
   std::printf("kiln-train: model %s, %lld train / %lld test images, optimizer %s lr %g, batch %lld, seed %llu, %d threads, %s kernels\n",
@@ -281,7 +297,8 @@ int run(int argc, char** argv) {
     std::printf("resumed from %s\n", a.str("resume", "").c_str());
   }
   std::signal(SIGINT, on_interrupt);
-  const bool done = trainer.train(stdout, &g_stop);
+  const bool done = prune ? train_with_pruning(trainer, *prune, prune_steps, data.test, stdout, &g_stop)
+                          : trainer.train(stdout, &g_stop);
   std::signal(SIGINT, SIG_DFL);
   if (!done) {
     if (cfg.checkpoint_dir.empty()) {
@@ -294,6 +311,11 @@ int run(int argc, char** argv) {
   }
   const EvalResult final_eval = trainer.evaluate(data.test);
   print_confusion(stdout, final_eval.confusion);
+  if (prune) {
+    std::printf("pruned (%s): %lld parameters, weight sparsity %.1f%%, test_acc=%.2f%%\n",
+                prune_spec_text(*prune).c_str(), static_cast<long long>(trainer.model().num_parameters()),
+                100.0 * weight_sparsity(trainer.model()), 100.0 * final_eval.accuracy);
+  }
   if (profile) print_op_seconds(stdout, trainer.op_seconds());
   if (a.has("export")) {
     export_onnx(trainer.model(), a.str("export", ""));

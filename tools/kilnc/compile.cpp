@@ -7,6 +7,7 @@
 #include "frontend/onnx_loader.h"
 #include "tools/kilnc/commands.h"
 #include "tools/kilnc/compile_flags.h"
+#include "tools/kilnc/compile_target.h"
 
 namespace kiln::tools {
 
@@ -31,7 +32,8 @@ int kilnc_compile(const std::vector<std::string>& args) {
     }
   }
   if (model.empty() || out_path.empty()) {
-    fail("usage: kilnc compile MODEL.onnx -o OUT.kiln [--target cpu] [--cpu NAME] [-O0..3] "
+    fail("usage: kilnc compile MODEL.onnx -o OUT.kiln [--target cpu|opencl] [--fpga] "
+         "[--opencl-binary FILE] [--cpu NAME] [-O0..3] "
          "[--input-shape NAME=DIMS]... [--bind-input NAME=FILE.npy]... [--passes=a,b] [--print-after-all] [--print-after=P]");
   }
   const auto t0 = std::chrono::steady_clock::now();
@@ -42,7 +44,7 @@ int kilnc_compile(const std::vector<std::string>& args) {
   for (const auto& p : flags.print_after) pctx.print_after.insert(p);
   pctx.dump = &std::cout;
   flags.options.pass_context = &pctx;
-  const cpu_codegen::CompiledModel compiled = cpu_codegen::compile_for_cpu(*lm.graph, flags.options);
+  const cpu_codegen::CompiledModel compiled = compile_for_target(*lm.graph, flags);
   artifact::write_artifact(out_path, compiled.meta, compiled.weights, compiled.code);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!quiet) {

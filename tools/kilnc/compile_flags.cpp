@@ -1,8 +1,13 @@
 #include "tools/kilnc/compile_flags.h"
 
+#include <algorithm>
 #include <charconv>
 #include <sstream>
 
+#include "ir/op_kind.h"
+#include "passes/calibration.h"
+#include "passes/registry.h"
+#include "passes/prune_spec.h"
 #include "runtime/io/npy.h"
 
 namespace kiln::tools {
@@ -41,7 +46,15 @@ bool parse_compile_flag(const std::vector<std::string>& args, size_t& i, Compile
   };
   if (a == "--target") {
     flags.target = value();
-    if (flags.target != "cpu") fail("--target: '", flags.target, "' is not available (cpu)");
+    if (flags.target != "cpu" && flags.target != "opencl" && flags.target != "cuda")
+      fail("--target: '", flags.target, "' is not available (cpu, opencl, cuda)");
+  } else if (a == "--fpga") {
+    flags.fpga = true;
+  } else if (a == "--opencl-binary") {
+    flags.opencl_binary = value();
+  } else if (a == "--cuda-arch") {
+    flags.cuda_arch = value();
+    if (flags.cuda_arch.empty()) fail("--cuda-arch needs a value such as sm_90 or sm_90,sm_80");
   } else if (a == "--cpu") {
     flags.options.cpu = value();
   } else if (a.size() == 3 && a.rfind("-O", 0) == 0 && a[2] >= '0' && a[2] <= '3') {
@@ -65,6 +78,36 @@ bool parse_compile_flag(const std::vector<std::string>& args, size_t& i, Compile
       if (p.empty()) fail("--passes: empty pass name in '", a, "'");
       flags.options.passes.push_back(p);
     }
+  } else if (a.rfind("--fp16-block=", 0) == 0) {
+    for (const auto& op : split(a.substr(13), ',')) {
+      if (!op_from_name(op)) fail("--fp16-block: '", op, "' is not an op name (e.g. Conv,MatMul)");
+      flags.options.fp16_block_ops.insert(op);
+    }
+  } else if (a == "--fp16-io") {
+    flags.options.fp16_io = true;
+  } else if (a == "--quantize") {
+    // Appends the precision pass after the -O pipeline (so it sees the fused graph).
+    const std::string& v = value();
+    const std::string pass = v == "int8"           ? "quantize-int8"
+                             : v == "int8-dynamic" ? "quantize-int8-dynamic"
+                             : v == "fp16"         ? "convert-fp16"
+                                                   : "";
+    if (pass.empty()) fail("--quantize: '", v, "' is not one of fp16, int8, int8-dynamic");
+    const auto& known = registered_passes();
+    if (std::none_of(known.begin(), known.end(), [&](const PassInfo& p) { return p.name == pass; }))
+      fail("--quantize ", v, ": pass '", pass, "' is not available in this build");
+    flags.options.extra_passes.push_back(pass);
+  } else if (a == "--prune") {
+    // Runs the matching prune-* pass before fusion (codegen/compile_common.cpp).
+    const PruneSpec spec = parse_prune_spec(value());  // one-line error on a bad spec
+    if (!flags.options.prune_spec.empty()) fail("--prune: give it once");
+    flags.options.prune_spec = prune_spec_text(spec);
+    flags.options.extra_passes.push_back(prune_pass_name(spec.kind));
+  } else if (a == "--calib-data") {
+    flags.options.calib_data_dir = value();
+  } else if (a == "--calib-method") {
+    flags.options.calib_method = value();
+    parse_calibration_method(flags.options.calib_method);  // fails on an unknown method
   } else if (a == "--print-after-all") {
     flags.print_after_all = true;
   } else if (a.rfind("--print-after=", 0) == 0) {

@@ -10,8 +10,11 @@
 namespace kiln::tools {
 
 struct CompileFlags {
-  std::string target = "cpu";
+  std::string target = "cpu";  // cpu | opencl (tools/kilnc/compile_target.h)
   cpu_codegen::CpuCompileOptions options;
+  bool fpga = false;            // --fpga: the OpenCL target's FPGA profile
+  std::string opencl_binary;    // --opencl-binary FILE: embed this program binary
+  std::string cuda_arch;        // --cuda-arch sm_90[,sm_80...] (empty: the CUDA target's sm_90)
   bool print_after_all = false;
   std::vector<std::string> print_after;
 };

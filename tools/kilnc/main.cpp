@@ -9,11 +9,17 @@
 namespace {
 const char* kUsage =
     "usage: kilnc <command> [options]\n"
-    "  compile MODEL.onnx -o OUT.kiln [--target cpu] [--cpu NAME] [-O0..3]\n"
+    "  compile MODEL.onnx -o OUT.kiln [--target cpu|opencl] [--cpu NAME] [-O0..3]\n"
+    "          [--fpga] [--opencl-binary FILE]  (OpenCL: FPGA-style kernels; embed a program\n"
+    "          binary compiled offline instead of the source)\n"
     "          [--input-shape NAME=1x3x224x224]... [--passes=a,b] [--print-after-all]\n"
+    "          [--fp16-block=Op,Op] [--fp16-io]  (convert-fp16: ops kept fp32; fp16 model I/O)\n"
+    "          [--quantize fp16|int8|int8-dynamic] [--calib-data DIR] [--calib-method M]\n"
+    "          (int8: DIR of .npy inputs; M = minmax (default), percentile or entropy)\n"
+    "          [--prune magnitude:R[:global]|channel:R[:l2]|N:M]  (R in (0,1); e.g. 2:4)\n"
     "  inspect MODEL.onnx [--print-ir] [--dot FILE]   inputs, outputs, ops, parameters, MACs\n"
-    "  run MODEL.onnx --input FILE|NAME=FILE... --output-dir DIR [--backend ref|cpu]\n"
-    "      [compile flags, with --backend cpu]\n"
+    "  run MODEL.onnx --input FILE|NAME=FILE... --output-dir DIR\n"
+    "      [--backend ref|cpu|opencl|opencl-fpga] [compile flags, with a compiled backend]\n"
     "  opt MODEL.onnx (--passes=a,b | -O0..3) [--print-after-all] [--print-after=P] [-o OUT.onnx]\n";
 }
 

@@ -9,6 +9,7 @@
 #include "tools/common/input_files.h"
 #include "tools/kilnc/commands.h"
 #include "tools/kilnc/compile_flags.h"
+#include "tools/kilnc/compile_target.h"
 
 namespace kiln::tools {
 
@@ -34,8 +35,14 @@ int kilnc_run(const std::vector<std::string>& args) {
   }
   if (model.empty()) fail("usage: kilnc run MODEL.onnx --input FILE... --output-dir DIR");
   if (output_dir.empty()) fail("--output-dir is required");
-  if (backend != "ref" && backend != "cpu")
-    fail("unknown backend '", backend, "' (available: ref, cpu)");
+  if (backend != "ref" && backend != "cpu" && backend != "opencl" && backend != "opencl-fpga")
+    fail("unknown backend '", backend, "' (available: ref, cpu, opencl, opencl-fpga)");
+  if (backend != "ref") {  // the backend names the target: compiled, then run where it runs
+    if (flags.target != "cpu" && flags.target != backend.substr(0, 6))
+      fail("--target ", flags.target, " does not fit --backend ", backend);
+    flags.target = backend == "cpu" ? "cpu" : "opencl";
+    flags.fpga = flags.fpga || backend == "opencl-fpga";
+  }
 
   frontend::LoadedModel lm = frontend::load_onnx(model);
   Graph& g = *lm.graph;
@@ -49,8 +56,8 @@ int kilnc_run(const std::vector<std::string>& args) {
     // Shapes come from the inputs given, so a model with symbolic dims runs as is.
     for (const auto& [name, t] : feeds)
       if (!flags.options.input_shapes.count(name)) flags.options.input_shapes[name] = t.dims();
-    const cpu_codegen::CompiledModel compiled = cpu_codegen::compile_for_cpu(g, flags.options);
-    outs = cpu_codegen::run_compiled(compiled, feeds);
+    const cpu_codegen::CompiledModel compiled = compile_for_target(g, flags);
+    outs = cpu_codegen::run_compiled(compiled, feeds);  // an OpenCL artifact runs on OpenCL
   }
 
   std::error_code ec;

@@ -15,7 +15,7 @@
 extern "C" {
 #endif
 
-#define KILN_KERNEL_ABI_VERSION 2u
+#define KILN_KERNEL_ABI_VERSION 3u
 
 /* The symbol a code section must export: `const uint32_t kiln_kernel_abi_version = 1;`. */
 #define KILN_KERNEL_ABI_VERSION_SYMBOL "kiln_kernel_abi_version"
@@ -75,6 +75,15 @@ struct kiln_builtin_table {
    *   buffers: [A, B, Y]   params: batch M N K trans_a trans_b a_batch_stride b_batch_stride
    *   alpha_bits (strides in elements; 0 broadcasts the operand over the batch) */
   kiln_kernel_fn sgemm_batched;
+  /* (v3) int8 2-D convolution, f32 X quantized to u8 inside, s8 weights packed at compile time
+   * with per-channel scales (runtime/kernels/cpu/qgemm.h); f32 Y.
+   *   buffers: [X, packed W, bias|NULL, Y, epilogue fn|NULL, epilogue closure]
+   *   params: conv2d's first 16, relu, x_scale_bits (f32 bit pattern), x_zero_point */
+  kiln_kernel_fn qconv2d;
+  /* (v3) int8 Y[M,N] = dq(q(A[M,K]) * B) + bias[N], s8 B packed at compile time (qgemm.h).
+   *   buffers: [A, packed B, bias|NULL, Y, epilogue fn|NULL, epilogue closure]
+   *   params: M N K relu x_scale_bits (0 = quantize A dynamically) x_zero_point */
+  kiln_kernel_fn qgemm_packed_b;
 };
 
 #ifdef __cplusplus

@@ -59,15 +59,27 @@ enum kiln_dtype_code {
 size_t kiln_dtype_size(kiln_dtype dtype);      /* bytes per element; 0 if unknown */
 const char* kiln_dtype_name(kiln_dtype dtype); /* "f32", ...; "?" if unknown */
 
-/* ---- context: what runs the kernels (today: the CPU and its thread pool) */
+/* ---- context: what runs the kernels: the CPU and its thread pool, or an OpenCL device */
 typedef struct kiln_context kiln_context;
 typedef struct kiln_context_options {
   int32_t num_threads; /* threads kernels may use, caller included; 0 = all hardware threads */
 } kiln_context_options;
 /* options may be NULL for the defaults. */
 kiln_status* kiln_context_create(const kiln_context_options* options, kiln_context** out);
+/* Same, on a named device: "cpu", "opencl", or NULL / "" / "auto" (what kiln_context_create
+ * gives): each model runs on the device its artifact was compiled for. On "opencl" the device
+ * is opened now (KILN_OPENCL_PLATFORM / KILN_OPENCL_DEVICE pick it by case-insensitive name
+ * substring; default the first device of the first platform), and loading a CPU artifact fails;
+ * on "cpu", loading an OpenCL artifact fails. No OpenCL device, or a runtime built without
+ * OpenCL: KILN_STATUS_UNSUPPORTED with one line saying why. Host-fallback ops of OpenCL models
+ * run on the context's threads. "cuda" likewise opens the GPU KILN_CUDA_DEVICE (ordinal,
+ * default 0); without a driver or device it fails with one line (e.g. "no CUDA driver
+ * (libcuda.so.1 not found)"). */
+kiln_status* kiln_context_create_for_device(const kiln_context_options* options,
+                                            const char* device, kiln_context** out);
 void kiln_context_destroy(kiln_context* context);
 int32_t kiln_context_num_threads(const kiln_context* context);
+const char* kiln_context_device(const kiln_context* context); /* "auto", "cpu", "opencl", "cuda" */
 
 /* ---- model: a validated artifact with its code loaded, immutable */
 typedef struct kiln_model kiln_model;
@@ -94,6 +106,10 @@ kiln_status* kiln_model_output_info(const kiln_model* model, size_t index, kiln_
 kiln_status* kiln_model_find_input(const kiln_model* model, const char* name, size_t* index);
 uint64_t kiln_model_arena_bytes(const kiln_model* model); /* activation memory per session */
 size_t kiln_model_num_launches(const kiln_model* model);  /* kernels per run */
+/* Where the model runs: "cpu", "opencl" or "cuda"; and a description such as
+ * "OpenCL: <device name> (<platform name>)". Valid while the model lives. */
+const char* kiln_model_device(const kiln_model* model);
+const char* kiln_model_device_description(const kiln_model* model);
 
 /* ---- session: one arena + bindings; runs the model */
 typedef struct kiln_session kiln_session;

@@ -29,10 +29,11 @@ inline void check(kiln_status* status) {
 
 class Context {
  public:
-  explicit Context(int32_t num_threads = 0) {
+  // device: "cpu", "opencl", or nullptr / "auto" (each artifact runs where it was compiled for).
+  explicit Context(int32_t num_threads = 0, const char* device = nullptr) {
     kiln_context_options opts{num_threads};
     kiln_context* c = nullptr;
-    check(kiln_context_create(&opts, &c));
+    check(kiln_context_create_for_device(&opts, device, &c));
     ptr_.reset(c);
   }
   kiln_context* get() const { return ptr_.get(); }

@@ -6,9 +6,12 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "runtime/kernels/cpu/conv_im2col_source.h"
 #include "runtime/kernels/cpu/depthwise_conv.h"
+#include "runtime/kernels/cpu/half_convert.h"
+#include "runtime/kernels/cpu/sgemm_pack.h"
 #include "runtime/threadpool/thread_pool.h"
 
 namespace kiln::cpu {
@@ -24,6 +27,10 @@ struct alignas(64) ConvPackHeader {
   int64_t C, M, KH, KW, group;
 };
 constexpr uint32_t kConvPackMagic = 0x4b43504bu;  // "KCPK"
+// fp16 layout: the header, then per group its 64-byte SGEMM pack header and its floats as
+// fp16 padded to 64 bytes (depthwise: the floats as fp16).
+constexpr uint32_t kConvPackHalfMagic = 0x4843504bu;  // "KCPH"
+thread_local ScratchBuffer t_widened;
 static_assert(sizeof(ConvPackHeader) == 64);
 
 // Below this many multiply-adds per (image, group) GEMM, parallelize over images and groups.
@@ -69,6 +76,11 @@ bool is_pointwise(const KilnConv2dShape& s) {
 size_t group_pack_bytes(const KilnConv2dShape& s) {
   const size_t b = kiln_sgemm_packed_a_size(s.M / s.group, (s.C / s.group) * s.KH * s.KW);
   return (b + 63) / 64 * 64;
+}
+
+// The fp16 layout's bytes per group: the 64-byte header, then half the float bytes.
+size_t group_half_bytes(const KilnConv2dShape& s) {
+  return 64 + ((group_pack_bytes(s) - 64) / 2 + 63) / 64 * 64;
 }
 
 const char* payload(const void* header) {
@@ -133,6 +145,39 @@ void kiln_conv2d_pack_weights(const KilnConv2dShape* s, const float* weights, vo
   }
 }
 
+size_t kiln_conv2d_packed_weights_half_size(const KilnConv2dShape* s) {
+  validate(*s);
+  if (is_depthwise(*s)) {
+    return sizeof(ConvPackHeader) + sizeof(uint16_t) * static_cast<size_t>(s->M * s->KH * s->KW);
+  }
+  return sizeof(ConvPackHeader) + static_cast<size_t>(s->group) * group_half_bytes(*s);
+}
+
+void kiln_conv2d_pack_weights_half(const KilnConv2dShape* s, const float* weights, void* packed) {
+  std::vector<char> f32(kiln_conv2d_packed_weights_size(s));
+  kiln_conv2d_pack_weights(s, weights, f32.data());
+  ConvPackHeader h;
+  std::memcpy(&h, f32.data(), sizeof h);
+  h.magic = kConvPackHalfMagic;
+  std::memcpy(packed, &h, sizeof h);
+  char* out = static_cast<char*>(packed) + sizeof h;
+  const char* in = f32.data() + sizeof h;
+  if (is_depthwise(*s)) {
+    narrow_to_half(reinterpret_cast<const float*>(in), reinterpret_cast<uint16_t*>(out),
+                   s->M * s->KH * s->KW);
+    return;
+  }
+  const size_t gf = group_pack_bytes(*s), gh = group_half_bytes(*s);
+  for (int64_t g = 0; g < s->group; ++g) {
+    const char* src = in + static_cast<size_t>(g) * gf;
+    char* dst = out + static_cast<size_t>(g) * gh;
+    std::memset(dst, 0, gh);
+    std::memcpy(dst, src, 64);
+    narrow_to_half(reinterpret_cast<const float*>(src + 64), reinterpret_cast<uint16_t*>(dst + 64),
+                   static_cast<int64_t>((gf - 64) / sizeof(float)));
+  }
+}
+
 void kiln_conv2d(const KilnConv2dShape* shape, const void* packed_weights, const float* X,
                  const float* bias, int relu, float* Y, kiln::ThreadPool* pool) {
   const KilnGemmEpilogue ep{bias, nullptr, relu, nullptr, nullptr};
@@ -145,6 +190,30 @@ void kiln_conv2d_ex(const KilnConv2dShape* shape, const void* packed_weights, co
   const KilnGemmEpilogue ep = epilogue ? *epilogue : KilnGemmEpilogue{};
   if (ep.column_bias) throw std::invalid_argument("kiln_conv2d_ex: column_bias is not supported");
   const float* bias = ep.row_bias;
+  if (static_cast<const ConvPackHeader*>(packed_weights)->magic == kConvPackHalfMagic) {
+    // Widen once into this thread's scratch (pool workers read it while this call waits).
+    ConvPackHeader h;
+    std::memcpy(&h, packed_weights, sizeof h);
+    const size_t bytes = kiln_conv2d_packed_weights_size(shape);
+    char* wide = reinterpret_cast<char*>(t_widened.floats(bytes / sizeof(float) + 1));
+    h.magic = kConvPackMagic;
+    std::memcpy(wide, &h, sizeof h);
+    const char* in = static_cast<const char*>(packed_weights) + sizeof h;
+    if (is_depthwise(s)) {
+      widen_half(reinterpret_cast<const uint16_t*>(in), reinterpret_cast<float*>(wide + sizeof h),
+                 s.M * s.KH * s.KW);
+    } else {
+      const size_t gf = group_pack_bytes(s), gh = group_half_bytes(s);
+      for (int64_t g = 0; g < s.group; ++g) {
+        char* dst = wide + sizeof h + static_cast<size_t>(g) * gf;
+        const char* src = in + static_cast<size_t>(g) * gh;
+        std::memcpy(dst, src, 64);
+        widen_half(reinterpret_cast<const uint16_t*>(src + 64), reinterpret_cast<float*>(dst + 64),
+                   static_cast<int64_t>((gf - 64) / sizeof(float)));
+      }
+    }
+    return kiln_conv2d_ex(shape, wide, X, epilogue, Y, pool);
+  }
   const int64_t oh = kiln_conv2d_output_height(shape), ow = kiln_conv2d_output_width(shape);
   const ConvPackHeader& h = read_header(s, packed_weights);
   if (s.N == 0) return;

@@ -41,6 +41,11 @@ int64_t kiln_conv2d_output_width(const KilnConv2dShape* shape);
 // KH, KW and group.
 size_t kiln_conv2d_packed_weights_size(const KilnConv2dShape* shape);
 void kiln_conv2d_pack_weights(const KilnConv2dShape* shape, const float* weights, void* packed);
+// The same packed weights stored as fp16 (for weights that are fp16 already): kiln_conv2d and
+// kiln_conv2d_ex accept either and widen them once per call.
+size_t kiln_conv2d_packed_weights_half_size(const KilnConv2dShape* shape);
+void kiln_conv2d_pack_weights_half(const KilnConv2dShape* shape, const float* weights,
+                                   void* packed);
 
 // Y (N x M x OH x OW) = conv(X, packed weights) + bias (M values, or null), ReLU if `relu`.
 // `pool` may be null.

@@ -25,6 +25,11 @@ KernelFn cpu_kernel(OpKind op) {
     case OpKind::Where: return &fast_Where;
     case OpKind::ReduceSum: return &fast_ReduceSum;
     case OpKind::KilnSoftmaxCrossEntropyGrad: return &fast_KilnSoftmaxCrossEntropyGrad;
+    case OpKind::KilnFusedConv: return &fast_KilnFusedConv;
+    case OpKind::KilnFusedMatMul: return &fast_KilnFusedMatMul;
+    case OpKind::Softmax: return &fast_Softmax;
+    case OpKind::LayerNormalization: return &fast_LayerNormalization;
+    case OpKind::KilnAttention: return &fast_KilnAttention;
     default: return nullptr;
   }
 }

@@ -29,6 +29,11 @@ void fast_Greater(KernelContext& ctx);
 void fast_Where(KernelContext& ctx);
 void fast_ReduceSum(KernelContext& ctx);
 void fast_KilnSoftmaxCrossEntropyGrad(KernelContext& ctx);
+void fast_KilnFusedConv(KernelContext& ctx);    // op_fused.cpp
+void fast_KilnFusedMatMul(KernelContext& ctx);  // op_fused.cpp
+void fast_Softmax(KernelContext& ctx);
+void fast_LayerNormalization(KernelContext& ctx);
+void fast_KilnAttention(KernelContext& ctx);
 
 // Runs the reference kernel of ctx.op on ctx (the way out of every fast path).
 void run_reference(KernelContext& ctx);

@@ -7,6 +7,9 @@
 #include <stdexcept>
 #include <string>
 
+#include <vector>
+
+#include "runtime/kernels/cpu/half_convert.h"
 #include "runtime/kernels/cpu/sgemm_driver.h"
 #include "runtime/kernels/cpu/sgemm_pack.h"
 
@@ -22,6 +25,7 @@ struct alignas(64) PackHeader {
 };
 constexpr uint32_t kPackedAMagic = 0x4b50414bu;  // "KAPK"
 constexpr uint32_t kPackedBMagic = 0x4b50424bu;  // "KBPK"
+constexpr uint32_t kPackedBHalfMagic = 0x4850424bu;  // "KBPH": the floats stored as fp16
 static_assert(sizeof(PackHeader) == 64);
 
 thread_local ScratchBuffer t_a_scratch;
@@ -44,7 +48,8 @@ void check_ld(const char* name, int64_t ld, int64_t rows, int64_t cols) {
 
 const PackHeader& read_header(const void* packed, uint32_t magic, int64_t rows, int64_t K) {
   const auto* h = static_cast<const PackHeader*>(packed);
-  if (h->magic != magic) bad_argument("buffer was not packed by kiln_sgemm_pack_a/_b");
+  const bool ok = h->magic == magic || (magic == kPackedBMagic && h->magic == kPackedBHalfMagic);
+  if (!ok) bad_argument("buffer was not packed by kiln_sgemm_pack_a/_b");
   if (h->rows != rows || h->K != K) {
     bad_argument("packed operand is " + std::to_string(h->rows) + "x" + std::to_string(h->K) +
                  ", call needs " + std::to_string(rows) + "x" + std::to_string(K));
@@ -112,6 +117,24 @@ void kiln_sgemm_pack_b(int trans_b, int64_t N, int64_t K, const float* B, int64_
   pack_b(kern, trans_b != 0, N, K, B, ldb, floats_after(packed));
 }
 
+size_t kiln_sgemm_packed_b_half_size(int64_t N, int64_t K) {
+  const SgemmKernel& kern = sgemm_kernel(active_isa());
+  return sizeof(PackHeader) + sizeof(uint16_t) * static_cast<size_t>(round_up(N, kern.nr) * K);
+}
+
+void kiln_sgemm_pack_b_half(int trans_b, int64_t N, int64_t K, const float* B, int64_t ldb,
+                            void* packed) {
+  check_dims(0, N, K);
+  check_ld("ldb", ldb, trans_b ? N : K, trans_b ? K : N);
+  const SgemmKernel& kern = sgemm_kernel(active_isa());
+  PackHeader h{kPackedBHalfMagic, static_cast<int32_t>(kern.isa), N, K};
+  std::memcpy(packed, &h, sizeof h);
+  const int64_t n = round_up(N, kern.nr) * K;
+  std::vector<float> f32(static_cast<size_t>(n));
+  pack_b(kern, trans_b != 0, N, K, B, ldb, f32.data());
+  narrow_to_half(f32.data(), reinterpret_cast<uint16_t*>(static_cast<char*>(packed) + sizeof h), n);
+}
+
 void kiln_sgemm_pack_a(int trans_a, int64_t M, int64_t K, const float* A, int64_t lda,
                        void* packed) {
   check_dims(M, 0, K);
@@ -135,6 +158,12 @@ void kiln_sgemm_packed_b(int trans_a, int64_t M, int64_t N, int64_t K, float alp
   if (K == 0) return scale_c_with_epilogue(M, N, out);
   float* packed_a = t_a_scratch.floats(static_cast<size_t>(round_up(M, kern.mr) * K));
   pack_a(kern, trans_a != 0, M, K, A, lda, packed_a, pool);
+  if (h.magic == kPackedBHalfMagic) {
+    const auto* halves = reinterpret_cast<const uint16_t*>(
+        static_cast<const char*>(packed_b) + sizeof(PackHeader));
+    run_packed_sgemm(kern, M, N, K, packed_a, PackedHalfBSource(halves, N), out, pool);
+    return;
+  }
   run_packed_sgemm(kern, M, N, K, packed_a, PackedBSource(floats_after(packed_b), N), out, pool);
 }
 

@@ -50,6 +50,11 @@ void kiln_sgemm_pack_b(int trans_b, int64_t N, int64_t K, const float* B, int64_
                        void* packed);
 void kiln_sgemm_pack_a(int trans_a, int64_t M, int64_t K, const float* A, int64_t lda,
                        void* packed);
+// The same packed B stored as fp16 (half the bytes; for weights that are fp16 already, so
+// nothing is lost). kiln_sgemm_packed_b accepts either and widens each block as it reads it.
+size_t kiln_sgemm_packed_b_half_size(int64_t N, int64_t K);
+void kiln_sgemm_pack_b_half(int trans_b, int64_t N, int64_t K, const float* B, int64_t ldb,
+                            void* packed);
 
 // kiln_sgemm with a pre-packed B (N and K must match the packed ones).
 void kiln_sgemm_packed_b(int trans_a, int64_t M, int64_t N, int64_t K, float alpha, const float* A,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "runtime/kernels/cpu/half_convert.h"
 #include "runtime/kernels/cpu/sgemm_pack.h"
 #include "runtime/threadpool/thread_pool.h"
 
@@ -110,6 +111,13 @@ const float* MatrixBSource::block(const SgemmKernel& kern, int64_t k0, int64_t k
 const float* PackedBSource::block(const SgemmKernel& kern, int64_t k0, int64_t kc, int64_t n0,
                                   int64_t, float*) const {
   return packed_ + k0 * round_up(n_, kern.nr) + n0 * kc;
+}
+
+const float* PackedHalfBSource::block(const SgemmKernel& kern, int64_t k0, int64_t kc,
+                                      int64_t n0, int64_t nc, float* scratch) const {
+  // A block of the packed layout is one contiguous run: its panels of kc x nr.
+  widen_half(packed_ + k0 * round_up(n_, kern.nr) + n0 * kc, scratch, round_up(nc, kern.nr) * kc);
+  return scratch;
 }
 
 void run_packed_sgemm(const SgemmKernel& kern, int64_t M, int64_t N, int64_t K,

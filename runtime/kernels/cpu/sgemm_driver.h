@@ -49,6 +49,18 @@ class PackedBSource final : public BPanelSource {
   int64_t n_;
 };
 
+// The same layout stored as fp16: each block is widened into the scratch as it is read.
+class PackedHalfBSource final : public BPanelSource {
+ public:
+  PackedHalfBSource(const uint16_t* packed, int64_t N) : packed_(packed), n_(N) {}
+  const float* block(const SgemmKernel& kern, int64_t k0, int64_t kc, int64_t n0, int64_t nc,
+                     float* scratch) const override;
+
+ private:
+  const uint16_t* packed_;
+  int64_t n_;
+};
+
 struct GemmOutput {
   float alpha, beta;
   float* c;

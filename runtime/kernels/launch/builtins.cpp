@@ -6,6 +6,7 @@
 
 #include "runtime/kernels/cpu/conv.h"
 #include "runtime/kernels/cpu/kernel_table.h"
+#include "runtime/kernels/cpu/qgemm.h"
 #include "runtime/kernels/cpu/sgemm.h"
 #include "runtime/kernels/launch/op_record.h"
 #include "runtime/kernels/ref/evaluate.h"
@@ -127,8 +128,44 @@ int32_t builtin_sgemm_batched(void* const* buffers, const int64_t* p, const kiln
   });
 }
 
-const kiln_builtin_table kTable{4, &builtin_op, &builtin_conv2d, &builtin_sgemm_packed_b,
-                                &builtin_sgemm_batched};
+int32_t builtin_qconv2d(void* const* buffers, const int64_t* p, const kiln_exec_ctx* ctx) {
+  return guarded(ctx, [&] {
+    const KilnConv2dShape s{p[0], p[1], p[2],  p[3],  p[4],  p[5],  p[6], p[7],
+                            p[8], p[9], p[10], p[11], p[12], p[13], p[14], p[15]};
+    KilnGemmEpilogue ep{};
+    ep.row_bias = static_cast<const float*>(buffers[2]);
+    ep.relu = static_cast<int>(p[16]);
+    ep.post = reinterpret_cast<kiln_epilogue_fn>(buffers[4]);
+    ep.post_closure = buffers[5];
+    const float x_scale = std::bit_cast<float>(static_cast<uint32_t>(p[17]));
+    kiln_qconv2d(&s, buffers[1], static_cast<const float*>(buffers[0]), x_scale,
+                 static_cast<int32_t>(p[18]), &ep, static_cast<float*>(buffers[3]),
+                 state_of(ctx).pool);
+  });
+}
+
+int32_t builtin_qgemm_packed_b(void* const* buffers, const int64_t* p, const kiln_exec_ctx* ctx) {
+  return guarded(ctx, [&] {
+    const int64_t M = p[0], N = p[1], K = p[2];
+    KilnGemmEpilogue ep{};
+    ep.column_bias = static_cast<const float*>(buffers[2]);
+    ep.relu = static_cast<int>(p[3]);
+    ep.post = reinterpret_cast<kiln_epilogue_fn>(buffers[4]);
+    ep.post_closure = buffers[5];
+    const float x_scale = std::bit_cast<float>(static_cast<uint32_t>(p[4]));
+    kiln_qgemm_packed_b(M, N, K, static_cast<const float*>(buffers[0]), K, x_scale,
+                        static_cast<int32_t>(p[5]), buffers[1], static_cast<float*>(buffers[3]), N,
+                        &ep, state_of(ctx).pool);
+  });
+}
+
+const kiln_builtin_table kTable{6,
+                                &builtin_op,
+                                &builtin_conv2d,
+                                &builtin_sgemm_packed_b,
+                                &builtin_sgemm_batched,
+                                &builtin_qconv2d,
+                                &builtin_qgemm_packed_b};
 
 }  // namespace
 

@@ -1,0 +1,246 @@
+// int8 2-D convolution (qgemm.h): Y_g[M_g, OH*OW] = W_g[M_g, K] x im2col(q(X))_g[K, OH*OW] per
+// image and group. K runs over (kh, kw, channel) with the group's channels padded to Cp, a
+// multiple of 4, so that one 4-byte group of K is 4 channels of one pixel at one tap:
+//  1. X is quantized once per call, then laid out as a zero-point-padded, channels-last copy
+//     [N][group][H + pads][W + pads][Cp] (padding reads x_zero_point, so it contributes exactly
+//     0 after the zero-point correction; padded channels meet zero weights);
+//  2. each task packs one 32-pixel im2col panel with one 4-byte load per pixel and K-group (no
+//     bounds checks, thanks to the padding) and multiplies it by a range of output channels'
+//     weight rows. Output rows are channels, so the result lands in NCHW directly.
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "runtime/kernels/cpu/qgemm.h"
+#include "runtime/kernels/cpu/qgemm_kernel.h"
+#include "runtime/kernels/cpu/qgemm_util.h"
+#include "runtime/kernels/cpu/sgemm_pack.h"
+#include "runtime/threadpool/thread_pool.h"
+
+namespace {
+
+using namespace kiln::cpu;
+
+constexpr uint32_t kPackedConvMagic = 0x43384951;  // "QI8C"
+
+// Packed weights: header, scales[M] and weight sums[M] (each padded to 64 bytes), then the s8
+// rows [M][K], K = KH * KW * Cp in (kh, kw, c) order, zero for the padded channels.
+struct PackedConvHeader {
+  uint32_t magic;
+  uint32_t reserved;
+  int64_t M, K, Cp, group, C, KH, KW;
+};
+static_assert(sizeof(PackedConvHeader) == 64);
+
+int64_t round64(int64_t bytes) { return (bytes + 63) / 64 * 64; }
+
+struct Layout {
+  int64_t Cg, Cp, K, scales_off, sums_off, rows_off, total;
+};
+
+Layout layout_of(const KilnConv2dShape& s) {
+  if (s.group <= 0 || s.C % s.group != 0 || s.M % s.group != 0)
+    throw std::invalid_argument("kiln_qconv2d: channels must divide by group");
+  Layout l;
+  l.Cg = s.C / s.group;
+  l.Cp = (l.Cg + 3) / 4 * 4;
+  l.K = s.KH * s.KW * l.Cp;
+  l.scales_off = 64;
+  l.sums_off = l.scales_off + round64(s.M * 4);
+  l.rows_off = l.sums_off + round64(s.M * 4);
+  l.total = l.rows_off + round64(s.M * l.K);
+  return l;
+}
+
+// Interleaves four n-byte rows into n 4-byte words: out[j * 4 + r] = rows[r][j].
+void interleave4(const uint8_t* r0, const uint8_t* r1, const uint8_t* r2, const uint8_t* r3,
+                 int64_t n, uint8_t* out) {
+  int64_t j = 0;
+#if defined(__SSE2__)
+  for (; j + 16 <= n; j += 16) {
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r0 + j));
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r1 + j));
+    const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r2 + j));
+    const __m128i d = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r3 + j));
+    const __m128i ab_lo = _mm_unpacklo_epi8(a, b), ab_hi = _mm_unpackhi_epi8(a, b);
+    const __m128i cd_lo = _mm_unpacklo_epi8(c, d), cd_hi = _mm_unpackhi_epi8(c, d);
+    auto* o = reinterpret_cast<__m128i*>(out + j * 4);
+    _mm_storeu_si128(o + 0, _mm_unpacklo_epi16(ab_lo, cd_lo));
+    _mm_storeu_si128(o + 1, _mm_unpackhi_epi16(ab_lo, cd_lo));
+    _mm_storeu_si128(o + 2, _mm_unpacklo_epi16(ab_hi, cd_hi));
+    _mm_storeu_si128(o + 3, _mm_unpackhi_epi16(ab_hi, cd_hi));
+  }
+#endif
+  for (; j < n; ++j) {
+    out[j * 4 + 0] = r0[j];
+    out[j * 4 + 1] = r1[j];
+    out[j * 4 + 2] = r2[j];
+    out[j * 4 + 3] = r3[j];
+  }
+}
+
+}  // namespace
+
+extern "C" {
+
+size_t kiln_qconv2d_packed_weights_size(const KilnConv2dShape* shape) {
+  return static_cast<size_t>(layout_of(*shape).total);
+}
+
+void kiln_qconv2d_pack_weights(const KilnConv2dShape* shape, const int8_t* W, const float* scales,
+                               void* packed) {
+  const KilnConv2dShape& s = *shape;
+  const Layout l = layout_of(s);
+  auto* base = static_cast<uint8_t*>(packed);
+  std::memset(base, 0, static_cast<size_t>(l.total));
+  *reinterpret_cast<PackedConvHeader*>(base) =
+      PackedConvHeader{kPackedConvMagic, 0, s.M, l.K, l.Cp, s.group, s.C, s.KH, s.KW};
+  auto* sc = reinterpret_cast<float*>(base + l.scales_off);
+  auto* sums = reinterpret_cast<int32_t*>(base + l.sums_off);
+  auto* rows = reinterpret_cast<int8_t*>(base + l.rows_off);
+  for (int64_t m = 0; m < s.M; ++m) {
+    sc[m] = scales[m];
+    int32_t sum = 0;
+    for (int64_t c = 0; c < l.Cg; ++c)
+      for (int64_t kh = 0; kh < s.KH; ++kh)
+        for (int64_t kw = 0; kw < s.KW; ++kw) {
+          const int8_t v = W[((m * l.Cg + c) * s.KH + kh) * s.KW + kw];
+          rows[m * l.K + (kh * s.KW + kw) * l.Cp + c] = v;
+          sum += v;
+        }
+    sums[m] = sum;
+  }
+}
+
+void kiln_qconv2d(const KilnConv2dShape* shape, const void* packed_weights, const float* X,
+                  float x_scale, int32_t x_zero_point, const KilnGemmEpilogue* epilogue, float* Y,
+                  kiln::ThreadPool* pool) {
+  const KilnConv2dShape& s = *shape;
+  const Layout l = layout_of(s);
+  const auto* base = static_cast<const uint8_t*>(packed_weights);
+  const auto* h = reinterpret_cast<const PackedConvHeader*>(base);
+  if (h->magic != kPackedConvMagic || h->M != s.M || h->K != l.K || h->group != s.group ||
+      h->C != s.C || h->KH != s.KH || h->KW != s.KW)
+    throw std::invalid_argument("kiln_qconv2d: weights were packed for another shape");
+  if (!(x_scale > 0.0f) || x_zero_point < 0 || x_zero_point > 255)
+    throw std::invalid_argument("kiln_qconv2d: x_scale must be > 0 and x_zero_point in [0, 255]");
+  const int64_t OH = kiln_conv2d_output_height(shape), OW = kiln_conv2d_output_width(shape);
+  const int64_t P = OH * OW, Mg = s.M / s.group, Cp = l.Cp;
+  if (s.N <= 0 || P <= 0 || s.M <= 0) return;
+  QEpilogue e;
+  e.x_scale = x_scale;
+  e.zero_point = x_zero_point;
+  e.w_scale = reinterpret_cast<const float*>(base + l.scales_off);
+  e.wsum = reinterpret_cast<const int32_t*>(base + l.sums_off);
+  e.per_row = true;
+  if (epilogue) {
+    if (epilogue->column_bias) throw std::invalid_argument("kiln_qconv2d: column_bias unsupported");
+    e.bias = epilogue->row_bias;
+    e.relu = epilogue->relu != 0;
+    e.post = epilogue->post;
+    e.post_closure = epilogue->post_closure;
+  }
+  const auto* wrows = base + l.rows_off;
+  const uint8_t zx = static_cast<uint8_t>(x_zero_point);
+  const float zpf = static_cast<float>(x_zero_point);
+
+  // 1. X quantized once into plain u8 (long contiguous runs vectorize), then rearranged into
+  // the padded channels-last copy, one task per (image, group, row).
+  const int64_t xsz = s.N * s.C * s.H * s.W;
+  thread_local ScratchBuffer t_plain;
+  auto* plain = reinterpret_cast<uint8_t*>(t_plain.floats(static_cast<size_t>(xsz + 3) / 4));
+  const int64_t qchunk = 16384, qchunks = (xsz + qchunk - 1) / qchunk;
+  const auto quantize_chunks = [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      const int64_t b = c * qchunk;
+      quantize_u8(X + b, std::min(qchunk, xsz - b), x_scale, zpf, plain + b);
+    }
+  };
+  if (pool && qchunks > 1) pool->parallel_for(qchunks, quantize_chunks);
+  else quantize_chunks(0, qchunks);
+
+  const int64_t Hp = s.H + s.pad_top + s.pad_bottom, Wp = s.W + s.pad_left + s.pad_right;
+  const int64_t image = Hp * Wp * Cp;  // bytes per (image, group)
+  const int64_t xn = s.N * s.group * image;
+  thread_local ScratchBuffer t_x;
+  auto* qx = reinterpret_cast<uint8_t*>(t_x.floats(static_cast<size_t>(xn + 3) / 4));
+  std::memset(qx, zx, static_cast<size_t>(xn));
+  const auto rearrange_rows = [&](int64_t r0, int64_t r1) {
+    thread_local ScratchBuffer t_rows;
+    auto* tmp = reinterpret_cast<uint8_t*>(t_rows.floats(static_cast<size_t>(5 * s.W + 3) / 4));
+    uint8_t* words = tmp;              // W words of 4 bytes
+    uint8_t* zrow = tmp + 4 * s.W;     // W bytes of x_zero_point (padded channels)
+    std::memset(zrow, zx, static_cast<size_t>(s.W));
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t y = r % s.H, ng = r / s.H, g = ng % s.group, n = ng / s.group;
+      uint8_t* dst = qx + ng * image + ((y + s.pad_top) * Wp + s.pad_left) * Cp;
+      for (int64_t c0 = 0; c0 < l.Cg; c0 += 4) {
+        const uint8_t* rows[4];
+        for (int64_t i = 0; i < 4; ++i)
+          rows[i] = c0 + i < l.Cg ? plain + ((n * s.C + g * l.Cg + c0 + i) * s.H + y) * s.W : zrow;
+        interleave4(rows[0], rows[1], rows[2], rows[3], s.W, Cp == 4 ? dst : words);
+        if (Cp != 4)
+          for (int64_t x = 0; x < s.W; ++x) std::memcpy(dst + x * Cp + c0, words + x * 4, 4);
+      }
+    }
+  };
+  const int64_t nrows = s.N * s.group * s.H;
+  if (pool && nrows > 1 && xn > 16384) pool->parallel_for(nrows, rearrange_rows);
+  else rearrange_rows(0, nrows);
+
+  // 2. Tasks: (image, group, pixel panel, channel range). Enough of them to feed every thread;
+  // splitting channels re-packs the panel, so only when there are few panels.
+  const int64_t panels = (P + kQNR - 1) / kQNR;
+  const int64_t row_blocks = (Mg + kQMR - 1) / kQMR;
+  const int threads = pool ? pool->num_threads() : 1;
+  const int64_t base_tasks = s.N * s.group * panels;
+  const int64_t mchunks =
+      std::clamp<int64_t>((4 * threads + base_tasks - 1) / base_tasks, 1, row_blocks);
+  const int64_t blocks_per_chunk = (row_blocks + mchunks - 1) / mchunks;
+  const int64_t kq = l.K / 4, cq = Cp / 4;
+  const QTileFn tile = active_qtile();
+  const auto run_tasks = [&](int64_t t0, int64_t t1) {
+    thread_local ScratchBuffer t_panel;
+    auto* panel = reinterpret_cast<uint8_t*>(t_panel.floats(static_cast<size_t>(kq * 32)));
+    alignas(64) int32_t acc[kQMR * kQNR];
+    int64_t packed_for = -1;
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t mc = t % mchunks, rest = t / mchunks;
+      const int64_t p = rest % panels, ng = rest / panels;
+      const int64_t g = ng % s.group, n = ng / s.group;
+      const int64_t p0 = p * kQNR;
+      const int cols = static_cast<int>(std::min<int64_t>(kQNR, P - p0));
+      if (packed_for != rest) {  // [kq][32 pixels][4 bytes]: one word per pixel and K-group
+        packed_for = rest;
+        int64_t pix[kQNR];
+        for (int j = 0; j < kQNR; ++j) {
+          const int64_t q = std::min(p0 + j, P - 1);  // columns past P repeat the last pixel
+          pix[j] = (q / OW * s.stride_h * Wp + q % OW * s.stride_w) * Cp;
+        }
+        const uint8_t* img = qx + ng * image;
+        uint8_t* dst = panel;
+        for (int64_t kh = 0; kh < s.KH; ++kh)
+          for (int64_t kw = 0; kw < s.KW; ++kw) {
+            const uint8_t* tap = img + (kh * s.dilation_h * Wp + kw * s.dilation_w) * Cp;
+            for (int64_t c = 0; c < cq; ++c, dst += 128)
+              for (int j = 0; j < kQNR; ++j) std::memcpy(dst + j * 4, tap + pix[j] + c * 4, 4);
+          }
+      }
+      const int64_t rb1 = std::min(row_blocks, (mc + 1) * blocks_per_chunk);
+      for (int64_t rb = mc * blocks_per_chunk; rb < rb1; ++rb) {
+        const int64_t m0 = g * Mg + rb * kQMR;
+        const int rows = static_cast<int>(std::min<int64_t>(kQMR, Mg - rb * kQMR));
+        tile(wrows + m0 * l.K, l.K, rows, panel, kq, true, acc);
+        dequantize_tile(acc, rows, cols, e, m0, 0, Y + (n * s.M + m0) * P + p0, P);
+      }
+    }
+  };
+  const int64_t tasks = base_tasks * mchunks;
+  if (pool && tasks > 1) pool->parallel_for(tasks, run_tasks);
+  else run_tasks(0, tasks);
+}
+
+}  // extern "C"

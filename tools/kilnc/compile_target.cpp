@@ -1,0 +1,54 @@
+#include "tools/kilnc/compile_target.h"
+
+#ifdef KILN_HAVE_OPENCL_CODEGEN
+#include "codegen/opencl/opencl_compiler.h"
+#endif
+#ifdef KILN_HAVE_CUDA_CODEGEN
+#include "codegen/cuda/cuda_compiler.h"
+#endif
+
+namespace kiln::tools {
+
+cpu_codegen::CompiledModel compile_for_target(Graph& g, const CompileFlags& flags) {
+  if (flags.target != "opencl" && (flags.fpga || !flags.opencl_binary.empty()))
+    fail(flags.fpga ? "--fpga" : "--opencl-binary", " needs --target opencl");
+  if (flags.target != "cuda" && !flags.cuda_arch.empty()) fail("--cuda-arch needs --target cuda");
+  if (flags.target == "cpu") return cpu_codegen::compile_for_cpu(g, flags.options);
+  if (flags.target == "cuda") {
+#ifdef KILN_HAVE_CUDA_CODEGEN
+    cuda_codegen::CudaCompileOptions o;
+    if (!flags.cuda_arch.empty()) o.arch = flags.cuda_arch;
+    o.opt_level = flags.options.opt_level;
+    o.passes = flags.options.passes;
+    o.input_shapes = flags.options.input_shapes;
+    o.constant_inputs = flags.options.constant_inputs;
+    o.pass_context = flags.options.pass_context;
+    o.extra_passes = flags.options.extra_passes;
+    o.fp16_block_ops = flags.options.fp16_block_ops;
+    o.fp16_io = flags.options.fp16_io;
+    o.calib_data_dir = flags.options.calib_data_dir;
+    o.calib_method = flags.options.calib_method;
+    o.prune_spec = flags.options.prune_spec;
+    return cuda_codegen::compile_for_cuda(g, o);
+#else
+    fail("--target cuda: this kilnc was built without CUDA (reconfigure with -DKILN_CUDA=ON and "
+         "the CUDA toolkit installed)");
+#endif
+  }
+  if (flags.target != "opencl") fail("--target: '", flags.target, "' is not available");
+#ifdef KILN_HAVE_OPENCL_CODEGEN
+  opencl_codegen::OpenClCompileOptions o;
+  o.fpga = flags.fpga;
+  o.opt_level = flags.options.opt_level;
+  o.passes = flags.options.passes;
+  o.input_shapes = flags.options.input_shapes;
+  o.constant_inputs = flags.options.constant_inputs;
+  o.pass_context = flags.options.pass_context;
+  o.binary_path = flags.opencl_binary;
+  return opencl_codegen::compile_for_opencl(g, o);
+#else
+  fail("--target opencl: this kilnc was built without OpenCL (reconfigure with -DKILN_OPENCL=ON)");
+#endif
+}
+
+}  // namespace kiln::tools
