@@ -33,4 +33,15 @@ struct PrepareOptions {
 // "graph: N nodes -> M after passes".
 std::string prepare_graph(Graph& g, const PrepareOptions& options, PassContext& pctx);
 
+// Copies a target's precision/pruning options (--fp16-block, --fp16-io, --calib-*, --prune) into
+// the pass context. Every target's options struct carries the same fields.
+template <class TargetOptions>
+void apply_pass_options(const TargetOptions& o, PassContext& pctx) {
+  pctx.fp16_block_ops.insert(o.fp16_block_ops.begin(), o.fp16_block_ops.end());
+  if (o.fp16_io) pctx.fp16_keep_io_fp32 = false;
+  pctx.calib_data_dir = o.calib_data_dir;
+  pctx.calib_method = o.calib_method;
+  if (!o.prune_spec.empty()) pctx.prune_spec = o.prune_spec;
+}
+
 }  // namespace kiln::codegen

@@ -24,11 +24,7 @@ cpu_codegen::CompiledModel compile_for_cuda(Graph& g, const CudaCompileOptions& 
   cpu_codegen::CompiledModel out;
   PassContext local_ctx;
   PassContext& pctx = options.pass_context ? *options.pass_context : local_ctx;
-  pctx.fp16_block_ops.insert(options.fp16_block_ops.begin(), options.fp16_block_ops.end());
-  if (options.fp16_io) pctx.fp16_keep_io_fp32 = false;
-  pctx.calib_data_dir = options.calib_data_dir;
-  pctx.calib_method = options.calib_method;
-  if (!options.prune_spec.empty()) pctx.prune_spec = options.prune_spec;
+  codegen::apply_pass_options(options, pctx);
   out.report.push_back(
       codegen::prepare_graph(g,
                              {options.opt_level, options.passes, options.input_shapes,

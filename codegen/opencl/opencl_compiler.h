@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,13 @@ struct OpenClCompileOptions {
   PassContext* pass_context = nullptr;
   std::string binary_path;                    // --opencl-binary FILE: embed this offline-compiled
                                               // program binary instead of the source
+  // Precision and pruning (--quantize, --fp16-*, --calib-*, --prune), as for the CPU target.
+  std::vector<std::string> extra_passes;
+  std::set<std::string, std::less<>> fp16_block_ops;
+  bool fp16_io = false;
+  std::string calib_data_dir;
+  std::string calib_method = "minmax";
+  std::string prune_spec;
 };
 
 // Optimizes `g` in place, lowers it, renders OpenCL C. Same result type as the CPU target

@@ -106,9 +106,11 @@ inline cpu_codegen::CompiledModel check_on_opencl(ClHarness& cl, const GraphCase
   o.opt_level = opt_level;
   o.passes = {"dce"};  // keep the nodes as built: the families are under test
   cpu_codegen::CompiledModel m = opencl_codegen::compile_for_opencl(g, o);
-  if (!c.allow_fallback)
-    for (const auto& l : m.meta.launches)
+  if (!c.allow_fallback) {
+    for (const auto& l : m.meta.launches) {
       EXPECT_NE(l.symbol, "kiln_host_op") << l.op << " '" << l.node_name << "' fell back";
+    }
+  }
   expect_close(cl.run(m, data), want, c.rtol, c.atol);
   return m;
 }

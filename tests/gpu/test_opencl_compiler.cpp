@@ -84,8 +84,11 @@ TEST(OpenClCompiler, CompiledGraphMatchesReferenceInBothProfiles) {
     if (fpga) {
       const std::string src(m.code.begin(), m.code.end());
       EXPECT_NE(src.find("reqd_work_group_size(1, 1, 1)"), std::string::npos);
-      for (const auto& l : m.meta.launches)
-        if (l.symbol != "kiln_host_op") EXPECT_EQ(l.params, (std::vector<int64_t>{1, 1, 1, 1, 1, 1}));
+      for (const auto& l : m.meta.launches) {
+        if (l.symbol != "kiln_host_op") {
+          EXPECT_EQ(l.params, (std::vector<int64_t>{1, 1, 1, 1, 1, 1}));
+        }
+      }
     }
     expect_close(cl->run(m, data), want, 1e-4f, 1e-4f);
   }

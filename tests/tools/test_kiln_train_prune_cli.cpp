@@ -114,6 +114,13 @@ TEST_F(KilnTrainPrune, KilncCompilePruneReportsWhatItDid) {
   c = compile("--prune magnitude:0.9");
   ASSERT_EQ(c.code, 0) << c.out;
   EXPECT_NE(c.out.find("pass prune-magnitude: sparsity 90.0%"), std::string::npos) << c.out;
+#ifdef KILN_HAVE_OPENCL_CODEGEN
+  // The OpenCL target runs the same pruning passes (compiling needs no OpenCL device).
+  c = compile("--target opencl --prune channel:0.5");
+  ASSERT_EQ(c.code, 0) << c.out;
+  EXPECT_NE(c.out.find("pass prune-channel: removed 384 of 778 output channels"), std::string::npos)
+      << c.out;
+#endif
   c = compile("--prune channel:0");
   EXPECT_EQ(c.code, 1) << c.out;
   EXPECT_NE(c.out.find("--prune 'channel:0': ratio 0 is out of range; it must be in (0, 1)"),

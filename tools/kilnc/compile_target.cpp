@@ -45,6 +45,12 @@ cpu_codegen::CompiledModel compile_for_target(Graph& g, const CompileFlags& flag
   o.constant_inputs = flags.options.constant_inputs;
   o.pass_context = flags.options.pass_context;
   o.binary_path = flags.opencl_binary;
+  o.extra_passes = flags.options.extra_passes;
+  o.fp16_block_ops = flags.options.fp16_block_ops;
+  o.fp16_io = flags.options.fp16_io;
+  o.calib_data_dir = flags.options.calib_data_dir;
+  o.calib_method = flags.options.calib_method;
+  o.prune_spec = flags.options.prune_spec;
   return opencl_codegen::compile_for_opencl(g, o);
 #else
   fail("--target opencl: this kilnc was built without OpenCL (reconfigure with -DKILN_OPENCL=ON)");
