@@ -109,4 +109,15 @@ std::string prepare_graph(Graph& g, const PrepareOptions& options, PassContext& 
   return cat("graph: ", nodes_before, " nodes -> ", g.nodes().size(), " after passes");
 }
 
+std::string prepare_graph(Graph& g, const GraphOptions& o, PassContext& pctx) {
+  pctx.fp16_block_ops.insert(o.fp16_block_ops.begin(), o.fp16_block_ops.end());
+  if (o.fp16_io) pctx.fp16_keep_io_fp32 = false;
+  pctx.calib_data_dir = o.calib_data_dir;
+  pctx.calib_method = o.calib_method;
+  if (!o.prune_spec.empty()) pctx.prune_spec = o.prune_spec;
+  return prepare_graph(
+      g, PrepareOptions{o.opt_level, o.passes, o.input_shapes, o.constant_inputs, o.extra_passes},
+      pctx);
+}
+
 }  // namespace kiln::codegen

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,15 +34,26 @@ struct PrepareOptions {
 // "graph: N nodes -> M after passes".
 std::string prepare_graph(Graph& g, const PrepareOptions& options, PassContext& pctx);
 
-// Copies a target's precision/pruning options (--fp16-block, --fp16-io, --calib-*, --prune) into
-// the pass context. Every target's options struct carries the same fields.
-template <class TargetOptions>
-void apply_pass_options(const TargetOptions& o, PassContext& pctx) {
-  pctx.fp16_block_ops.insert(o.fp16_block_ops.begin(), o.fp16_block_ops.end());
-  if (o.fp16_io) pctx.fp16_keep_io_fp32 = false;
-  pctx.calib_data_dir = o.calib_data_dir;
-  pctx.calib_method = o.calib_method;
-  if (!o.prune_spec.empty()) pctx.prune_spec = o.prune_spec;
-}
+// What every target takes for the graph before lowering: shapes, the pass pipeline, and the
+// precision and pruning passes. CpuCompileOptions, OpenClCompileOptions and CudaCompileOptions
+// extend it with their own fields.
+struct GraphOptions {
+  int opt_level = 2;                          // -O0..3: graph passes, fusion (and LLVM level)
+  std::vector<std::string> passes;            // explicit pass list instead of the -O pipeline
+  std::map<std::string, Dims> input_shapes;   // binds symbolic input dims
+  // Inputs frozen to constants (e.g. one that decides an output shape: Reshape's target, Range's
+  // limit). They stop being model inputs.
+  std::map<std::string, Tensor> constant_inputs;
+  PassContext* pass_context = nullptr;        // optional: IR dumps, the per-pass report
+  std::set<std::string, std::less<>> fp16_block_ops;  // convert-fp16 keeps these ops fp32
+  bool fp16_io = false;                       // convert-fp16 makes model inputs/outputs fp16
+  std::vector<std::string> extra_passes;      // after the pipeline: --quantize, --prune passes
+  std::string calib_data_dir;                 // quantize-int8: --calib-data DIR of .npy inputs
+  std::string calib_method = "minmax";        // quantize-int8: --calib-method
+  std::string prune_spec;                     // prune-*: --prune SPEC (passes/prune_spec.h)
+};
+
+// Copies the precision/pruning options into `pctx`, then runs prepare_graph.
+std::string prepare_graph(Graph& g, const GraphOptions& options, PassContext& pctx);
 
 }  // namespace kiln::codegen

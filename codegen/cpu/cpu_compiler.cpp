@@ -57,12 +57,7 @@ CompiledModel compile_for_cpu(Graph& g, const CpuCompileOptions& options) {
   CompiledModel out;
   PassContext local_ctx;
   PassContext& pctx = options.pass_context ? *options.pass_context : local_ctx;
-  codegen::apply_pass_options(options, pctx);
-  out.report.push_back(codegen::prepare_graph(g,
-                                              {options.opt_level, options.passes,
-                                               options.input_shapes, options.constant_inputs,
-                                               options.extra_passes},
-                                              pctx));
+  out.report.push_back(codegen::prepare_graph(g, options, pctx));
 
   const llvm_codegen::NativeTarget target =
       llvm_codegen::make_native_target(options.cpu, options.opt_level);

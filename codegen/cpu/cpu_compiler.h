@@ -15,21 +15,8 @@
 
 namespace kiln::cpu_codegen {
 
-struct CpuCompileOptions {
-  std::string cpu = "native";                 // LLVM CPU name or "native"
-  int opt_level = 2;                          // -O0..3: graph passes, fusion and LLVM level
-  std::vector<std::string> passes;            // explicit pass list instead of the -O pipeline
-  std::map<std::string, Dims> input_shapes;   // binds symbolic input dims
-  // Inputs frozen to constants (e.g. one that decides an output shape: Reshape's target, Range's
-  // limit). They stop being model inputs.
-  std::map<std::string, Tensor> constant_inputs;
-  PassContext* pass_context = nullptr;        // optional: IR dumps, the per-pass report
-  std::set<std::string, std::less<>> fp16_block_ops;  // convert-fp16 keeps these ops fp32
-  bool fp16_io = false;                       // convert-fp16 makes model inputs/outputs fp16
-  std::vector<std::string> extra_passes;      // after the pipeline: --quantize, --prune passes
-  std::string calib_data_dir;                 // quantize-int8: --calib-data DIR of .npy inputs
-  std::string calib_method = "minmax";        // quantize-int8: --calib-method
-  std::string prune_spec;                     // prune-*: --prune SPEC (passes/prune_spec.h)
+struct CpuCompileOptions : codegen::GraphOptions {
+  std::string cpu = "native";  // LLVM CPU name or "native"
 };
 
 struct CompiledModel {

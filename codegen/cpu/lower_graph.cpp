@@ -3,9 +3,11 @@
 #include <bit>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <unordered_map>
 
 #include "codegen/cpu/elementwise_groups.h"
+#include "codegen/launch_buffers.h"
 #include "ir/infer/conv_shape.h"
 #include "ir/infer/fused_activation.h"
 #include "runtime/kernels/cpu/conv.h"
@@ -22,11 +24,8 @@ using artifact::LaunchArg;
 
 bool is_f32(const Value* v) { return v && v->type.dtype == DType::F32; }
 
-Dims dims_of(const Value* v) { return v->type.shape.static_dims(); }
-
-uint64_t bytes_of(const Value* v) {
-  return static_cast<uint64_t>(checked_numel(dims_of(v))) * dtype_size(v->type.dtype);
-}
+constexpr auto dims_of = codegen::static_dims_of;
+constexpr auto bytes_of = codegen::static_bytes_of;
 
 class Lowering {
  public:
@@ -34,10 +33,9 @@ class Lowering {
 
   LoweredGraph run() {
     check_static();
-    for (size_t i = 0; i < g_.inputs.size(); ++i) input_index_[g_.inputs[i]] = i;
-    for (size_t i = 0; i < g_.outputs.size(); ++i) output_index_[g_.outputs[i]] = i;
     groups_ = options_.fuse_elementwise ? find_elementwise_groups(g_) : ElementwiseGroups{};
     out_.plan = plan_memory(g_, groups_.schedule.step.empty() ? nullptr : &groups_.schedule);
+    buffers_.emplace(g_, out_.plan, out_.weights);
     const auto& nodes = g_.nodes();
     for (size_t i = 0; i < nodes.size(); ++i) {
       const Node* n = nodes[i].get();
@@ -76,32 +74,8 @@ class Lowering {
     }
   }
 
-  uint64_t add_weight(const void* data, size_t bytes) {
-    const uint64_t off = (out_.weights.size() + 63) / 64 * 64;
-    out_.weights.resize(off + bytes);
-    if (bytes) std::memcpy(out_.weights.data() + off, data, bytes);
-    return off;
-  }
-
-  LaunchArg weight_arg(const void* data, size_t bytes) {
-    return {BufferKind::Weights, 0, add_weight(data, bytes), bytes};
-  }
-
-  LaunchArg value_arg(const Value* v) {
-    const uint64_t bytes = bytes_of(v);
-    if (v->is_constant()) {
-      auto it = constant_offset_.find(v);
-      if (it == constant_offset_.end())
-        it = constant_offset_.emplace(v, add_weight(v->constant->raw(), bytes)).first;
-      return {BufferKind::Weights, 0, it->second, bytes};
-    }
-    // A model input that is also an output is read from the input (copied out at the end).
-    if (auto it = input_index_.find(v); it != input_index_.end())
-      return {BufferKind::Input, static_cast<uint32_t>(it->second), 0, bytes};
-    if (auto it = output_index_.find(v); it != output_index_.end())
-      return {BufferKind::Output, static_cast<uint32_t>(it->second), 0, bytes};
-    return {BufferKind::Arena, 0, out_.plan.slot(v).offset, bytes};
-  }
+  LaunchArg weight_arg(const void* data, size_t bytes) { return buffers_->weight_arg(data, bytes); }
+  LaunchArg value_arg(const Value* v) { return buffers_->value_arg(v); }
 
   PlannedKernel start(const Node& n, KernelKind kind) {
     PlannedKernel k;
@@ -138,35 +112,12 @@ class Lowering {
 
   // The runtime's kernels, described by an op record in the weights.
   void lower_op(const Node& n) {
-    launch::OpRecord rec;
-    rec.op = n.op;
-    rec.opset = n.opset;
-    rec.node_name = n.name;
-    rec.attrs = n.attrs;
     PlannedKernel k = start(n, KernelKind::Op);
     std::vector<LaunchArg> buffers;
-    for (const Value* v : n.inputs()) {
-      rec.inputs.push_back(v ? launch::OpRecordTensor{true, v->type.dtype, dims_of(v)}
-                             : launch::OpRecordTensor{});
-      if (v) buffers.push_back(value_arg(v));
-    }
-    for (const Value* v : n.outputs()) {
-      rec.outputs.push_back(v ? launch::OpRecordTensor{true, v->type.dtype, dims_of(v)}
-                              : launch::OpRecordTensor{});
-      if (v) buffers.push_back(value_arg(v));
-    }
-    add_record(k, rec);
+    const launch::OpRecord rec = buffers_->node_record(n, buffers);
+    add_arg(k, buffers_->record_arg(rec));
     for (const auto& b : buffers) add_arg(k, b);
     out_.kernels.push_back(std::move(k));
-  }
-
-  void add_record(PlannedKernel& k, const launch::OpRecord& rec) {
-    const std::vector<uint8_t> bytes = launch::encode_op_record(rec);
-    std::vector<uint8_t> blob(launch::kOpRecordPrefixBytes + bytes.size());
-    const uint64_t size = bytes.size();
-    std::memcpy(blob.data(), &size, sizeof size);
-    std::memcpy(blob.data() + launch::kOpRecordPrefixBytes, bytes.data(), bytes.size());
-    add_arg(k, weight_arg(blob.data(), blob.size()));
   }
 
   // Fused-op epilogue: Y (+ Z) then the activation; empty when there is nothing to do.
@@ -201,22 +152,30 @@ class Lowering {
     k.has_epilogue = true;
   }
 
+  // The 2-D convolution builtins' shape of a Conv-like node `n` (NCHW, static); none when the
+  // node has no plain window (e.g. auto_pad shapes that are not resolved).
+  static std::optional<KilnConv2dShape> conv2d_shape(const Node& n, const Value* x, const Value* w) {
+    const Dims xd = dims_of(x), wd = dims_of(w);
+    const ConvShape cs = conv_shape(n.attrs, x->type.shape, w->type.shape, n.label());
+    if (!cs.window) return std::nullopt;
+    const Window& win = *cs.window;
+    const WindowAxis ah = window_axis(win, 0, xd[2], n.label());
+    const WindowAxis aw = window_axis(win, 1, xd[3], n.label());
+    return KilnConv2dShape{xd[0],           xd[1],           xd[2],         xd[3],        wd[0],
+                           wd[2],           wd[3],           win.strides[0], win.strides[1],
+                           ah.pad_begin,    aw.pad_begin,    ah.pad_end,    aw.pad_end,
+                           win.dilations[0], win.dilations[1], cs.group};
+  }
+
   bool lower_conv(const Node& n) {
     const Value *x = n.input(0), *w = n.input(1), *b = n.input(2), *y = n.output(0);
     const Value* z = n.op == OpKind::KilnFusedConv ? n.input(3) : nullptr;
     if (!is_f32(x) || !is_f32(w) || !w->is_constant() || (b && !b->is_constant()) ||
         x->type.shape.dims.size() != 4 || (z && !is_f32(z)))
       return false;
-    const Dims xd = dims_of(x), wd = dims_of(w);
-    const ConvShape cs = conv_shape(n.attrs, x->type.shape, w->type.shape, n.label());
-    if (!cs.window) return false;
-    const Window& win = *cs.window;
-    const WindowAxis ah = window_axis(win, 0, xd[2], n.label());
-    const WindowAxis aw = window_axis(win, 1, xd[3], n.label());
-    KilnConv2dShape s{xd[0],           xd[1],           xd[2],         xd[3],        wd[0],
-                      wd[2],           wd[3],           win.strides[0], win.strides[1],
-                      ah.pad_begin,    aw.pad_begin,    ah.pad_end,    aw.pad_end,
-                      win.dilations[0], win.dilations[1], cs.group};
+    const std::optional<KilnConv2dShape> shape = conv2d_shape(n, x, w);
+    if (!shape) return false;
+    const KilnConv2dShape& s = *shape;
     PlannedKernel k = start(n, KernelKind::Conv2d);
     k.x = add_arg(k, value_arg(x));
     const bool half_w = options_.half_weights.count(w) > 0;
@@ -303,16 +262,9 @@ class Lowering {
     if (!is_f32(x) || !w->is_constant() || !ws->is_constant() || (b && !b->is_constant()) ||
         x->type.shape.dims.size() != 4)
       return false;
-    const Dims xd = dims_of(x), wd = dims_of(w);
-    const ConvShape cs = conv_shape(n.attrs, x->type.shape, w->type.shape, n.label());
-    if (!cs.window) return false;
-    const Window& win = *cs.window;
-    const WindowAxis ah = window_axis(win, 0, xd[2], n.label());
-    const WindowAxis aw = window_axis(win, 1, xd[3], n.label());
-    KilnConv2dShape s{xd[0],           xd[1],           xd[2],         xd[3],        wd[0],
-                      wd[2],           wd[3],           win.strides[0], win.strides[1],
-                      ah.pad_begin,    aw.pad_begin,    ah.pad_end,    aw.pad_end,
-                      win.dilations[0], win.dilations[1], cs.group};
+    const std::optional<KilnConv2dShape> shape = conv2d_shape(n, x, w);
+    if (!shape) return false;
+    const KilnConv2dShape& s = *shape;
     PlannedKernel k = start(n, KernelKind::QConv2d);
     k.x = add_arg(k, value_arg(x));
     std::vector<uint8_t> packed(kiln_qconv2d_packed_weights_size(&s));
@@ -412,20 +364,15 @@ class Lowering {
   void copy_passthrough_outputs() {
     for (const Value* v : g_.outputs) {
       if (v->producer()) continue;
-      launch::OpRecord rec;
-      rec.op = OpKind::Identity;
-      rec.opset = 21;
-      rec.node_name = cat("copy to output '", v->name(), "'");
-      rec.inputs.push_back({true, v->type.dtype, dims_of(v)});
-      rec.outputs.push_back({true, v->type.dtype, dims_of(v)});
+      const launch::OpRecord rec = codegen::LaunchBuffers::output_copy_record(v);
       PlannedKernel k;
       k.kind = KernelKind::Op;
       k.symbol = cat("kiln_k", out_.kernels.size());
       k.node_name = rec.node_name;
       k.op = "Identity";
-      add_record(k, rec);
+      add_arg(k, buffers_->record_arg(rec));
       add_arg(k, value_arg(v));  // the model input or the constant
-      add_arg(k, {BufferKind::Output, static_cast<uint32_t>(output_index_.at(v)), 0, bytes_of(v)});
+      add_arg(k, buffers_->output_arg(v));
       out_.kernels.push_back(std::move(k));
     }
   }
@@ -434,8 +381,7 @@ class Lowering {
   LowerOptions options_;
   ElementwiseGroups groups_;
   LoweredGraph out_;
-  std::unordered_map<const Value*, size_t> input_index_, output_index_;
-  std::unordered_map<const Value*, uint64_t> constant_offset_;
+  std::optional<codegen::LaunchBuffers> buffers_;  // once the memory plan exists
 };
 
 }  // namespace

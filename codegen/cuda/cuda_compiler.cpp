@@ -24,12 +24,8 @@ cpu_codegen::CompiledModel compile_for_cuda(Graph& g, const CudaCompileOptions& 
   cpu_codegen::CompiledModel out;
   PassContext local_ctx;
   PassContext& pctx = options.pass_context ? *options.pass_context : local_ctx;
-  codegen::apply_pass_options(options, pctx);
   out.report.push_back(
-      codegen::prepare_graph(g,
-                             {options.opt_level, options.passes, options.input_shapes,
-                              options.constant_inputs, options.extra_passes},
-                             pctx));
+      codegen::prepare_graph(g, options, pctx));
 
   gpu::DeviceLowerOptions lo;
   lo.dialect = &gpu::cuda_dialect();

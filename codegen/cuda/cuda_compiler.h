@@ -16,23 +16,11 @@
 
 namespace kiln::cuda_codegen {
 
-struct CudaCompileOptions {
+struct CudaCompileOptions : codegen::GraphOptions {
   std::string arch = "sm_90";                // --cuda-arch: "sm_90" or a list "sm_90,sm_80"
   bool ptx_only = false;                     // PTX alone (JIT-compiled on any newer GPU)
   bool library_calls = true;                 // GEMM/conv through cuBLASLt/cuDNN
-  int opt_level = 2;                         // -O0..3 graph pipeline (same passes as CPU)
-  std::vector<std::string> passes;           // explicit pass list instead of the -O pipeline
-  std::map<std::string, Dims> input_shapes;  // binds symbolic input dims
-  std::map<std::string, Tensor> constant_inputs;
-  PassContext* pass_context = nullptr;
-  // Precision and pruning passes after the pipeline, as for the CPU target (--quantize fp16
-  // gives f16 GEMM/conv, which run on tensor cores through the libraries).
-  std::vector<std::string> extra_passes;
-  std::set<std::string, std::less<>> fp16_block_ops;
-  bool fp16_io = false;
-  std::string calib_data_dir;
-  std::string calib_method = "minmax";
-  std::string prune_spec;
+  // (--quantize fp16 gives f16 GEMM/conv, which run on tensor cores through the libraries.)
 };
 
 // Optimizes `g` in place and compiles it. Fails with one line for an architecture NVRTC cannot

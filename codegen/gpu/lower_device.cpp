@@ -1,10 +1,12 @@
 #include "codegen/gpu/lower_device.h"
 
 #include <cstring>
+#include <optional>
 #include <unordered_map>
 
 #include "codegen/cpu/elementwise_groups.h"
 #include "codegen/gpu/families.h"
+#include "codegen/launch_buffers.h"
 #include "ir/infer/conv_shape.h"
 #include "ir/infer/fused_activation.h"
 #include "ir/infer/reduce_axes.h"
@@ -27,11 +29,9 @@ using artifact::LaunchArg;
 using cpu_codegen::broadcast_strides;
 using cpu_codegen::contiguous_strides;
 
-Dims dims_of(const Value* v) { return v->type.shape.static_dims(); }
+constexpr auto dims_of = codegen::static_dims_of;
+constexpr auto bytes_of = codegen::static_bytes_of;
 bool is_f32(const Value* v) { return v && v->type.dtype == DType::F32; }
-uint64_t bytes_of(const Value* v) {
-  return static_cast<uint64_t>(checked_numel(dims_of(v))) * dtype_size(v->type.dtype);
-}
 
 // Elements moved without arithmetic travel as unsigned integers of their size.
 std::optional<Scalar> bits_type(DType t) {
@@ -84,11 +84,10 @@ class Lowering {
         if (v && !v->type.shape.is_static())
           fail("compile: ", n->label(), " output '", v->name(), "' has shape ",
                v->type.shape.to_string(), "; device code needs static shapes");
-    for (size_t i = 0; i < g_.inputs.size(); ++i) input_index_[g_.inputs[i]] = i;
-    for (size_t i = 0; i < g_.outputs.size(); ++i) output_index_[g_.outputs[i]] = i;
     groups_ = options_.fuse_elementwise ? cpu_codegen::find_elementwise_groups(g_)
                                         : cpu_codegen::ElementwiseGroups{};
     out_.plan = plan_memory(g_, groups_.schedule.step.empty() ? nullptr : &groups_.schedule);
+    buffers_.emplace(g_, out_.plan, out_.weights);
     for (const auto& n : g_.nodes()) {
       if (groups_.member_of.count(n.get())) continue;
       lower_node(*n);
@@ -108,27 +107,7 @@ class Lowering {
 
  private:
   // ---- buffers
-  uint64_t add_weight(const void* data, size_t bytes) {
-    const uint64_t off = (out_.weights.size() + 63) / 64 * 64;
-    out_.weights.resize(off + bytes);
-    if (bytes) std::memcpy(out_.weights.data() + off, data, bytes);
-    return off;
-  }
-
-  LaunchArg value_arg(const Value* v) {
-    const uint64_t bytes = bytes_of(v);
-    if (v->is_constant()) {
-      auto it = constant_offset_.find(v);
-      if (it == constant_offset_.end())
-        it = constant_offset_.emplace(v, add_weight(v->constant->raw(), bytes)).first;
-      return {BufferKind::Weights, 0, it->second, bytes};
-    }
-    if (auto it = input_index_.find(v); it != input_index_.end())
-      return {BufferKind::Input, static_cast<uint32_t>(it->second), 0, bytes};
-    if (auto it = output_index_.find(v); it != output_index_.end())
-      return {BufferKind::Output, static_cast<uint32_t>(it->second), 0, bytes};
-    return {BufferKind::Arena, 0, out_.plan.slot(v).offset, bytes};
-  }
+  LaunchArg value_arg(const Value* v) { return buffers_->value_arg(v); }
 
   // A device kernel under construction: its writer and its launch arguments.
   struct Kernel {
@@ -197,40 +176,17 @@ class Lowering {
 
   // The runtime runs the node on the host: [op record, present inputs..., present outputs...].
   void lower_host(const Node& n) {
-    launch::OpRecord rec;
-    rec.op = n.op;
-    rec.opset = n.opset;
-    rec.node_name = n.name;
-    rec.attrs = n.attrs;
     DeviceLaunch l;
     l.symbol = kHostOpSymbol;
     l.node_name = n.name;
     l.op = std::string(op_name(n.op));
     l.host = true;
     std::vector<LaunchArg> buffers;
-    for (const Value* v : n.inputs()) {
-      rec.inputs.push_back(v ? launch::OpRecordTensor{true, v->type.dtype, dims_of(v)}
-                             : launch::OpRecordTensor{});
-      if (v) buffers.push_back(value_arg(v));
-    }
-    for (const Value* v : n.outputs()) {
-      rec.outputs.push_back(v ? launch::OpRecordTensor{true, v->type.dtype, dims_of(v)}
-                              : launch::OpRecordTensor{});
-      if (v) buffers.push_back(value_arg(v));
-    }
-    l.args.push_back(record_arg(rec));
+    const launch::OpRecord rec = buffers_->node_record(n, buffers);
+    l.args.push_back(buffers_->record_arg(rec));
     l.args.insert(l.args.end(), buffers.begin(), buffers.end());
     ++out_.fallback_ops[l.op];
     out_.launches.push_back(std::move(l));
-  }
-
-  LaunchArg record_arg(const launch::OpRecord& rec) {
-    const std::vector<uint8_t> bytes = launch::encode_op_record(rec);
-    std::vector<uint8_t> blob(launch::kOpRecordPrefixBytes + bytes.size());
-    const uint64_t size = bytes.size();
-    std::memcpy(blob.data(), &size, sizeof size);
-    std::memcpy(blob.data() + launch::kOpRecordPrefixBytes, bytes.data(), bytes.size());
-    return {BufferKind::Weights, 0, add_weight(blob.data(), blob.size()), blob.size()};
   }
 
   // ---- families
@@ -661,22 +617,16 @@ class Lowering {
     for (const Value* v : g_.outputs) {
       if (v->producer()) continue;
       const std::string symbol = cat("kiln_k", out_.launches.size());
-      const LaunchArg dst{BufferKind::Output, static_cast<uint32_t>(output_index_.at(v)), 0,
-                          bytes_of(v)};
+      const LaunchArg dst = buffers_->output_arg(v);
       const auto t = bits_type(v->type.dtype);
       if (!t || checked_numel(dims_of(v)) == 0) {
-        launch::OpRecord rec;
-        rec.op = OpKind::Identity;
-        rec.opset = 21;
-        rec.node_name = cat("copy to output '", v->name(), "'");
-        rec.inputs.push_back({true, v->type.dtype, dims_of(v)});
-        rec.outputs.push_back({true, v->type.dtype, dims_of(v)});
+        const launch::OpRecord rec = codegen::LaunchBuffers::output_copy_record(v);
         DeviceLaunch l;
         l.symbol = kHostOpSymbol;
         l.node_name = rec.node_name;
         l.op = "Identity";
         l.host = true;
-        l.args = {record_arg(rec), value_arg(v), dst};
+        l.args = {buffers_->record_arg(rec), value_arg(v), dst};
         ++out_.fallback_ops[l.op];
         out_.launches.push_back(std::move(l));
         continue;
@@ -704,8 +654,7 @@ class Lowering {
   DeviceLowerOptions options_;
   cpu_codegen::ElementwiseGroups groups_;
   DeviceProgram out_;
-  std::unordered_map<const Value*, size_t> input_index_, output_index_;
-  std::unordered_map<const Value*, uint64_t> constant_offset_;
+  std::optional<codegen::LaunchBuffers> buffers_;  // once the memory plan exists
 };
 
 }  // namespace

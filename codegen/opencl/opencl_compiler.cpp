@@ -23,12 +23,7 @@ cpu_codegen::CompiledModel compile_for_opencl(Graph& g, const OpenClCompileOptio
   cpu_codegen::CompiledModel out;
   PassContext local_ctx;
   PassContext& pctx = options.pass_context ? *options.pass_context : local_ctx;
-  codegen::apply_pass_options(options, pctx);
-  out.report.push_back(codegen::prepare_graph(g,
-                                              {options.opt_level, options.passes,
-                                               options.input_shapes, options.constant_inputs,
-                                               options.extra_passes},
-                                              pctx));
+  out.report.push_back(codegen::prepare_graph(g, options, pctx));
 
   gpu::DeviceLowerOptions lo;
   lo.dialect = &gpu::opencl_dialect();

@@ -16,22 +16,10 @@
 
 namespace kiln::opencl_codegen {
 
-struct OpenClCompileOptions {
+struct OpenClCompileOptions : codegen::GraphOptions {
   bool fpga = false;                          // --fpga: single-work-item FPGA-style kernels
-  int opt_level = 2;                          // -O0..3 graph pipeline (same passes as CPU)
-  std::vector<std::string> passes;            // explicit pass list instead of the -O pipeline
-  std::map<std::string, Dims> input_shapes;   // binds symbolic input dims
-  std::map<std::string, Tensor> constant_inputs;
-  PassContext* pass_context = nullptr;
   std::string binary_path;                    // --opencl-binary FILE: embed this offline-compiled
                                               // program binary instead of the source
-  // Precision and pruning (--quantize, --fp16-*, --calib-*, --prune), as for the CPU target.
-  std::vector<std::string> extra_passes;
-  std::set<std::string, std::less<>> fp16_block_ops;
-  bool fp16_io = false;
-  std::string calib_data_dir;
-  std::string calib_method = "minmax";
-  std::string prune_spec;
 };
 
 // Optimizes `g` in place, lowers it, renders OpenCL C. Same result type as the CPU target

@@ -18,17 +18,7 @@ cpu_codegen::CompiledModel compile_for_target(Graph& g, const CompileFlags& flag
 #ifdef KILN_HAVE_CUDA_CODEGEN
     cuda_codegen::CudaCompileOptions o;
     if (!flags.cuda_arch.empty()) o.arch = flags.cuda_arch;
-    o.opt_level = flags.options.opt_level;
-    o.passes = flags.options.passes;
-    o.input_shapes = flags.options.input_shapes;
-    o.constant_inputs = flags.options.constant_inputs;
-    o.pass_context = flags.options.pass_context;
-    o.extra_passes = flags.options.extra_passes;
-    o.fp16_block_ops = flags.options.fp16_block_ops;
-    o.fp16_io = flags.options.fp16_io;
-    o.calib_data_dir = flags.options.calib_data_dir;
-    o.calib_method = flags.options.calib_method;
-    o.prune_spec = flags.options.prune_spec;
+    static_cast<codegen::GraphOptions&>(o) = flags.options;
     return cuda_codegen::compile_for_cuda(g, o);
 #else
     fail("--target cuda: this kilnc was built without CUDA (reconfigure with -DKILN_CUDA=ON and "
@@ -39,18 +29,8 @@ cpu_codegen::CompiledModel compile_for_target(Graph& g, const CompileFlags& flag
 #ifdef KILN_HAVE_OPENCL_CODEGEN
   opencl_codegen::OpenClCompileOptions o;
   o.fpga = flags.fpga;
-  o.opt_level = flags.options.opt_level;
-  o.passes = flags.options.passes;
-  o.input_shapes = flags.options.input_shapes;
-  o.constant_inputs = flags.options.constant_inputs;
-  o.pass_context = flags.options.pass_context;
+  static_cast<codegen::GraphOptions&>(o) = flags.options;
   o.binary_path = flags.opencl_binary;
-  o.extra_passes = flags.options.extra_passes;
-  o.fp16_block_ops = flags.options.fp16_block_ops;
-  o.fp16_io = flags.options.fp16_io;
-  o.calib_data_dir = flags.options.calib_data_dir;
-  o.calib_method = flags.options.calib_method;
-  o.prune_spec = flags.options.prune_spec;
   return opencl_codegen::compile_for_opencl(g, o);
 #else
   fail("--target opencl: this kilnc was built without OpenCL (reconfigure with -DKILN_OPENCL=ON)");
