@@ -73,7 +73,7 @@ std::vector<float> reference(const GemmCase& g, const GemmData& d) {
 
 KilnGemmEpilogue epilogue_of(const GemmCase& g, const GemmData& d) {
   return {g.row_bias ? d.row_bias.data() : nullptr, g.column_bias ? d.col_bias.data() : nullptr,
-          g.relu ? 1 : 0};
+          g.relu ? 1 : 0, nullptr, nullptr};
 }
 
 enum class Variant { Plain, PackedA, PackedB };
@@ -235,7 +235,7 @@ TEST(CpuSgemm, ZeroKAndBetaZeroIgnoresNan) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
   std::vector<float> c(6, nan);
   const float bias[3] = {1.0f, -2.0f, 3.0f};
-  const KilnGemmEpilogue ep{nullptr, bias, 1};
+  const KilnGemmEpilogue ep{nullptr, bias, 1, nullptr, nullptr};
   kiln_sgemm(0, 0, 2, 3, 0, 1.0f, nullptr, 1, nullptr, 3, 0.0f, c.data(), 3, &ep, nullptr);
   EXPECT_EQ(c, (std::vector<float>{1, 0, 3, 1, 0, 3}));
   // beta == 0 with K > 0: old NaNs in C must not leak into the result.

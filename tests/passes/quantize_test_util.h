@@ -76,8 +76,8 @@ inline std::filesystem::path calib_dir(const std::string& name, const Dims& samp
   const auto d = quant_temp_dir(name);
   std::mt19937 rng(99);
   for (int i = 0; i < files; ++i) {
-    Dims dims = sample;
-    dims.insert(dims.begin(), per_file);
+    Dims dims{per_file};  // [per_file, sample...]
+    dims.insert(dims.end(), sample.begin(), sample.end());
     write_npy(d / ("sample_" + std::to_string(i) + ".npy"), uniform(dims, rng, lo, hi));
   }
   return d;

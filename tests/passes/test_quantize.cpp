@@ -131,7 +131,9 @@ TEST(QuantizeInt8, FusedOpsKeepTheirEpilogue) {
   EXPECT_EQ(op_names(g),
             (std::vector<std::string>{"KilnQConv", "MaxPool", "Reshape", "KilnQMatMul"}));
   for (const auto& n : g.nodes()) {
-    if (n->op == OpKind::KilnQConv) EXPECT_EQ(n->attrs.get_string("activation", ""), "Relu");
+    if (n->op == OpKind::KilnQConv) {
+      EXPECT_EQ(n->attrs.get_string("activation", ""), "Relu");
+    }
   }
   expect_within_fraction(Interpreter(g).run(in).at("y"), want.at("y"), 0.03);
 }
