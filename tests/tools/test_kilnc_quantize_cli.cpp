@@ -68,6 +68,12 @@ TEST(KilncQuantizeCli, BadFlagsAndDataGiveOneLineErrors) {
            {"--quantize int8 --calib-data " + (dir / "empty").string(), "no .npy files"},
            {"--quantize int8 --calib-data " + (dir / "other").string(),
             "'x.npy' is f32 [2x2] but input 'x' is f32 [2x3]"},
+           // Pass settings without their pass are refused, not ignored.
+           {"--calib-data " + (dir / "other").string(), "--calib-data needs --quantize int8"},
+           {"--quantize int8-dynamic --calib-data " + (dir / "other").string(),
+            "--calib-data needs --quantize int8"},
+           {"--fp16-block=Softmax", "--fp16-block needs --quantize fp16"},
+           {"--fp16-io", "--fp16-io needs --quantize fp16"},
        }) {
     const test::CliResult r = compile(dir, flags);
     EXPECT_NE(r.code, 0) << flags;

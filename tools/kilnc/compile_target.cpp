@@ -1,5 +1,8 @@
 #include "tools/kilnc/compile_target.h"
 
+#include <algorithm>
+#include <string_view>
+
 #ifdef KILN_HAVE_OPENCL_CODEGEN
 #include "codegen/opencl/opencl_compiler.h"
 #endif
@@ -13,6 +16,17 @@ cpu_codegen::CompiledModel compile_for_target(Graph& g, const CompileFlags& flag
   if (flags.target != "opencl" && (flags.fpga || !flags.opencl_binary.empty()))
     fail(flags.fpga ? "--fpga" : "--opencl-binary", " needs --target opencl");
   if (flags.target != "cuda" && !flags.cuda_arch.empty()) fail("--cuda-arch needs --target cuda");
+  // Flags that only configure a pass are refused when that pass does not run, not ignored.
+  const codegen::GraphOptions& g_opts = flags.options;
+  auto runs = [&](std::string_view pass) {
+    const auto& extra = g_opts.extra_passes;
+    return std::find(extra.begin(), extra.end(), pass) != extra.end() ||
+           std::find(g_opts.passes.begin(), g_opts.passes.end(), pass) != g_opts.passes.end();
+  };
+  if (!g_opts.calib_data_dir.empty() && !runs("quantize-int8"))
+    fail("--calib-data needs --quantize int8");
+  if ((!g_opts.fp16_block_ops.empty() || g_opts.fp16_io) && !runs("convert-fp16"))
+    fail(g_opts.fp16_io ? "--fp16-io" : "--fp16-block", " needs --quantize fp16");
   if (flags.target == "cpu") return cpu_codegen::compile_for_cpu(g, flags.options);
   if (flags.target == "cuda") {
 #ifdef KILN_HAVE_CUDA_CODEGEN
