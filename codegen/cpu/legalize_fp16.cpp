@@ -35,15 +35,15 @@ class Legalizer {
   explicit Legalizer(Graph& g) : g_(g) {}
 
   HalfLegalization run() {
-    std::vector<Node*> todo;
+    std::vector<Node*> f32_nodes;
     for (const auto& n : g_.nodes())
-      if (wants_f32_compute(*n)) todo.push_back(n.get());
-    for (Node* n : todo) rewrite(n);
-    if (!todo.empty()) {
+      if (wants_f32_compute(*n)) f32_nodes.push_back(n.get());
+    for (Node* n : f32_nodes) rewrite(n);
+    if (!f32_nodes.empty()) {
       g_.topo_sort();
       g_.remove_dead_values();
     }
-    out_.ops = static_cast<int>(todo.size());
+    out_.ops = static_cast<int>(f32_nodes.size());
     return std::move(out_);
   }
 
