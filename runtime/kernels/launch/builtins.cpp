@@ -75,15 +75,27 @@ int32_t builtin_op(void* const* buffers, const int64_t*, const kiln_exec_ctx* ct
   });
 }
 
+// params[0..15] of the conv builtins: N C H W M KH KW strides pads dilations group.
+KilnConv2dShape conv2d_shape_param(const int64_t* p) {
+  return {p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7],
+          p[8], p[9], p[10], p[11], p[12], p[13], p[14], p[15]};
+}
+
+// The conv/GEMM builtins' shared buffers: [2] bias (per output row for conv, per column for GEMM),
+// [4] generated epilogue callback, [5] its closure.
+KilnGemmEpilogue epilogue_arg(void* const* buffers, int64_t relu, bool bias_per_row) {
+  KilnGemmEpilogue ep{};
+  (bias_per_row ? ep.row_bias : ep.column_bias) = static_cast<const float*>(buffers[2]);
+  ep.relu = static_cast<int>(relu);
+  ep.post = reinterpret_cast<kiln_epilogue_fn>(buffers[4]);
+  ep.post_closure = buffers[5];
+  return ep;
+}
+
 int32_t builtin_conv2d(void* const* buffers, const int64_t* p, const kiln_exec_ctx* ctx) {
   return guarded(ctx, [&] {
-    const KilnConv2dShape s{p[0], p[1], p[2],  p[3],  p[4],  p[5],  p[6], p[7],
-                            p[8], p[9], p[10], p[11], p[12], p[13], p[14], p[15]};
-    KilnGemmEpilogue ep{};
-    ep.row_bias = static_cast<const float*>(buffers[2]);
-    ep.relu = static_cast<int>(p[16]);
-    ep.post = reinterpret_cast<kiln_epilogue_fn>(buffers[4]);
-    ep.post_closure = buffers[5];
+    const KilnConv2dShape s = conv2d_shape_param(p);
+    const KilnGemmEpilogue ep = epilogue_arg(buffers, p[16], /*bias_per_row=*/true);
     kiln_conv2d_ex(&s, buffers[1], static_cast<const float*>(buffers[0]), &ep,
                    static_cast<float*>(buffers[3]), state_of(ctx).pool);
   });
@@ -92,11 +104,7 @@ int32_t builtin_conv2d(void* const* buffers, const int64_t* p, const kiln_exec_c
 int32_t builtin_sgemm_packed_b(void* const* buffers, const int64_t* p, const kiln_exec_ctx* ctx) {
   return guarded(ctx, [&] {
     const int64_t M = p[0], N = p[1], K = p[2], trans_a = p[3];
-    KilnGemmEpilogue ep{};
-    ep.column_bias = static_cast<const float*>(buffers[2]);
-    ep.relu = static_cast<int>(p[4]);
-    ep.post = reinterpret_cast<kiln_epilogue_fn>(buffers[4]);
-    ep.post_closure = buffers[5];
+    const KilnGemmEpilogue ep = epilogue_arg(buffers, p[4], /*bias_per_row=*/false);
     const float alpha = std::bit_cast<float>(static_cast<uint32_t>(p[5]));
     kiln_sgemm_packed_b(static_cast<int>(trans_a), M, N, K, alpha,
                         static_cast<const float*>(buffers[0]), trans_a ? M : K, buffers[1], 0.0f,
@@ -130,13 +138,8 @@ int32_t builtin_sgemm_batched(void* const* buffers, const int64_t* p, const kiln
 
 int32_t builtin_qconv2d(void* const* buffers, const int64_t* p, const kiln_exec_ctx* ctx) {
   return guarded(ctx, [&] {
-    const KilnConv2dShape s{p[0], p[1], p[2],  p[3],  p[4],  p[5],  p[6], p[7],
-                            p[8], p[9], p[10], p[11], p[12], p[13], p[14], p[15]};
-    KilnGemmEpilogue ep{};
-    ep.row_bias = static_cast<const float*>(buffers[2]);
-    ep.relu = static_cast<int>(p[16]);
-    ep.post = reinterpret_cast<kiln_epilogue_fn>(buffers[4]);
-    ep.post_closure = buffers[5];
+    const KilnConv2dShape s = conv2d_shape_param(p);
+    const KilnGemmEpilogue ep = epilogue_arg(buffers, p[16], /*bias_per_row=*/true);
     const float x_scale = std::bit_cast<float>(static_cast<uint32_t>(p[17]));
     kiln_qconv2d(&s, buffers[1], static_cast<const float*>(buffers[0]), x_scale,
                  static_cast<int32_t>(p[18]), &ep, static_cast<float*>(buffers[3]),
@@ -147,11 +150,7 @@ int32_t builtin_qconv2d(void* const* buffers, const int64_t* p, const kiln_exec_
 int32_t builtin_qgemm_packed_b(void* const* buffers, const int64_t* p, const kiln_exec_ctx* ctx) {
   return guarded(ctx, [&] {
     const int64_t M = p[0], N = p[1], K = p[2];
-    KilnGemmEpilogue ep{};
-    ep.column_bias = static_cast<const float*>(buffers[2]);
-    ep.relu = static_cast<int>(p[3]);
-    ep.post = reinterpret_cast<kiln_epilogue_fn>(buffers[4]);
-    ep.post_closure = buffers[5];
+    const KilnGemmEpilogue ep = epilogue_arg(buffers, p[3], /*bias_per_row=*/false);
     const float x_scale = std::bit_cast<float>(static_cast<uint32_t>(p[4]));
     kiln_qgemm_packed_b(M, N, K, static_cast<const float*>(buffers[0]), K, x_scale,
                         static_cast<int32_t>(p[5]), buffers[1], static_cast<float*>(buffers[3]), N,
