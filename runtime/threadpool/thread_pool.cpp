@@ -3,15 +3,46 @@
 #include <algorithm>
 #include <exception>
 
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#define KILN_CPU_RELAX() _mm_pause()
+#else
+#define KILN_CPU_RELAX() std::this_thread::yield()
+#endif
+
 namespace kiln {
 
 namespace {
 // Set while a thread executes a chunk: nested parallel_for calls then run inline.
 thread_local bool t_inside_task = false;
+
+// Spins until done() or the spin window ends; true when done() became true. After the first
+// kPauseWindow it yields between checks: on an oversubscribed machine the thread it waits for may
+// be queued behind this one on the same core, and pure spinning would hold it off for a whole
+// scheduler slice per launch.
+constexpr std::chrono::microseconds kPauseWindow{50};
+
+template <typename Done>
+bool spin_until(const Done& done) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point start = Clock::now();
+  const Clock::time_point yield_from = start + kPauseWindow;
+  const Clock::time_point deadline = start + ThreadPool::kSpinWindow;
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (done()) return true;
+      KILN_CPU_RELAX();
+    }
+    const Clock::time_point now = Clock::now();
+    if (now >= deadline) return done();
+    if (now >= yield_from) std::this_thread::yield();
+  }
+}
 }  // namespace
 
 ThreadPool::ThreadPool(int num_threads) {
   if (num_threads <= 0) num_threads = std::max(1u, std::thread::hardware_concurrency());
+  num_threads = std::min(num_threads, 0xffff);  // the chunk count shares generation_'s word
   workers_.reserve(static_cast<size_t>(num_threads - 1));
   for (int i = 1; i < num_threads; ++i) workers_.emplace_back([this, i] { worker_main(i); });
 }
@@ -19,7 +50,7 @@ ThreadPool::ThreadPool(int num_threads) {
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
+    stopping_.store(true);
   }
   work_cv_.notify_all();
   for (std::thread& t : workers_) t.join();
@@ -30,9 +61,9 @@ void ThreadPool::chunk_range(int64_t n, int chunks, int index, int64_t* begin, i
   *end = n * (index + 1) / chunks;
 }
 
-void ThreadPool::run_chunk(int index) {
+void ThreadPool::run_chunk(int index, int chunks) {
   int64_t begin = 0, end = 0;
-  chunk_range(n_, active_chunks_, index, &begin, &end);
+  chunk_range(n_, chunks, index, &begin, &end);
   if (begin >= end) return;
   t_inside_task = true;
   try {
@@ -47,16 +78,25 @@ void ThreadPool::run_chunk(int index) {
 void ThreadPool::worker_main(int index) {
   uint64_t seen = 0;
   for (;;) {
-    {
+    auto has_work = [&] { return stopping_.load() || generation_.load() != seen; };
+    if (!spin_until(has_work)) {
+      // Sleep. sleeping_workers_ goes up before the last check of generation_ (both seq_cst),
+      // and parallel_for bumps generation_ before reading sleeping_workers_: either this check
+      // sees the new generation, or parallel_for sees a sleeper and notifies under the mutex.
       std::unique_lock<std::mutex> lock(mutex_);
-      work_cv_.wait(lock, [&] { return stopping_ || generation_ != seen; });
-      if (stopping_) return;
-      seen = generation_;
-      if (index >= active_chunks_) continue;  // this generation needs fewer threads
+      sleeping_workers_.fetch_add(1);
+      work_cv_.wait(lock, has_work);
+      sleeping_workers_.fetch_sub(1);
     }
-    run_chunk(index);
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (--pending_ == 0) done_cv_.notify_one();
+    if (stopping_.load()) return;
+    seen = generation_.load(std::memory_order_acquire);
+    const int chunks = static_cast<int>(seen & 0xffff);
+    if (index >= chunks) continue;  // this generation needs fewer threads
+    run_chunk(index, chunks);
+    if (pending_.fetch_sub(1) == 1 && caller_sleeping_.load()) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_cv_.notify_one();
+    }
   }
 }
 
@@ -81,21 +121,27 @@ void ThreadPool::parallel_for(int64_t n, const RangeFn& fn) {
     return;
   }
   std::lock_guard<std::mutex> caller(caller_mutex_);
-  {
+  n_ = n;
+  fn_ = &fn;
+  error_ = nullptr;
+  pending_.store(chunks - 1);  // chunk 0 runs here
+  const uint64_t sequence = (generation_.load() >> 16) + 1;
+  generation_.store((sequence << 16) | static_cast<uint64_t>(chunks));
+  if (sleeping_workers_.load() > 0) {
     std::lock_guard<std::mutex> lock(mutex_);
-    n_ = n;
-    fn_ = &fn;
-    active_chunks_ = chunks;
-    pending_ = chunks - 1;  // chunk 0 runs here
-    error_ = nullptr;
-    ++generation_;
+    work_cv_.notify_all();
   }
-  work_cv_.notify_all();
-  run_chunk(0);
+  run_chunk(0, chunks);
+  auto all_done = [&] { return pending_.load() == 0; };
+  if (!spin_until(all_done)) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    caller_sleeping_.store(true);
+    done_cv_.wait(lock, all_done);
+    caller_sleeping_.store(false);
+  }
   std::exception_ptr error;
   {
-    std::unique_lock<std::mutex> lock(mutex_);
-    done_cv_.wait(lock, [&] { return pending_ == 0; });
+    std::lock_guard<std::mutex> lock(mutex_);
     fn_ = nullptr;
     error = error_;
     error_ = nullptr;

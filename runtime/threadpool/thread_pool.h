@@ -3,12 +3,19 @@
 // is fixed by (n, T) alone; kernels that make each index's arithmetic independent of its chunk
 // (all of runtime/kernels/cpu do) give bit-identical results for any thread count.
 //
-// Idle workers sleep on a condition variable (no spinning). One parallel_for runs at a time:
+// Waking a sleeping thread costs tens of microseconds (a futex round trip, more in a VM), as much
+// as a small kernel, so a worker that finishes a chunk spins (with pause) for a short window,
+// kSpinWindow, waiting for the next parallel_for: the launches of one inference follow each other
+// within microseconds and hand over without a wake-up. After the window it sleeps on a condition
+// variable, so an idle pool uses no CPU. The caller waits for the last chunk the same way.
+// One parallel_for runs at a time:
 // concurrent callers from different threads are serialized by a mutex, and a parallel_for issued
 // from inside a running task executes inline on the calling thread (no deadlock, no
 // oversubscription). The destructor wakes the workers and joins them.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -38,19 +45,26 @@ class ThreadPool {
   // Chunk `index` of `chunks` over [0, n): the static partition used by parallel_for.
   static void chunk_range(int64_t n, int chunks, int index, int64_t* begin, int64_t* end);
 
+  // How long a worker (or the caller) spins before sleeping.
+  static constexpr std::chrono::microseconds kSpinWindow{2000};
+
  private:
   void worker_main(int index);
-  void run_chunk(int index);
+  void run_chunk(int index, int chunks);
 
   std::vector<std::thread> workers_;
   std::mutex caller_mutex_;  // one parallel_for at a time
-  std::mutex mutex_;         // guards everything below
+  std::mutex mutex_;         // guards the sleeps and error_
   std::condition_variable work_cv_;
   std::condition_variable done_cv_;
-  uint64_t generation_ = 0;  // bumped once per parallel_for; workers wait for a new one
-  bool stopping_ = false;
-  int pending_ = 0;        // chunks not yet finished in the current generation
-  int active_chunks_ = 0;  // chunks in the current generation
+  // One word per parallel_for: (sequence number << 16) | number of chunks, so a worker reads
+  // both at once. Stored (release) after n_ and fn_ are written; a worker with a chunk reads
+  // those after seeing the new word (acquire), and they cannot change before its chunk is done.
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> pending_{0};           // chunks not yet finished in the current generation
+  std::atomic<int> sleeping_workers_{0};  // workers blocked (or about to block) on work_cv_
+  std::atomic<bool> caller_sleeping_{false};
   int64_t n_ = 0;
   const RangeFn* fn_ = nullptr;
   std::exception_ptr error_;

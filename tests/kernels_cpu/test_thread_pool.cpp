@@ -6,6 +6,8 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+
+#include <time.h>
 #include <vector>
 
 #include "runtime/threadpool/thread_pool.h"
@@ -77,6 +79,51 @@ TEST(ThreadPool, RethrowsTheFirstExceptionAfterAllChunksFinish) {
   std::atomic<int> n{0};
   pool.parallel_for(4, [&](int64_t b, int64_t e) { n += static_cast<int>(e - b); });
   EXPECT_EQ(n.load(), 4);
+}
+
+// Back-to-back calls with changing chunk counts: a worker left out of one call must neither run
+// a chunk of it nor miss the next one (the chunk count travels with the generation).
+TEST(ThreadPool, ChangingChunkCountsRunEveryChunkExactlyOnce) {
+  ThreadPool pool(4);
+  int64_t expected = 0;
+  std::atomic<int64_t> total{0};
+  for (int r = 0; r < 3000; ++r) {
+    const int64_t n = 1 + r % 5;  // 1..5 indices: 1..4 chunks
+    pool.parallel_for(n, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) total += i + 1;
+    });
+    expected += n * (n + 1) / 2;
+  }
+  EXPECT_EQ(total.load(), expected);
+}
+
+// Workers past their spin window sleep; a later call wakes them and still gets every chunk.
+TEST(ThreadPool, WakesSleepingWorkers) {
+  ThreadPool pool(3);
+  for (int r = 0; r < 3; ++r) {
+    std::this_thread::sleep_for(ThreadPool::kSpinWindow * 3);
+    std::atomic<int> chunks{0};
+    pool.parallel_for(3, [&](int64_t, int64_t) { chunks++; });
+    EXPECT_EQ(chunks.load(), 3);
+  }
+}
+
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+// An idle pool does not spin: after the spin window the workers sleep, so 200 ms of idleness
+// costs (almost) no CPU time.
+TEST(ThreadPool, IdleWorkersSleep) {
+  ThreadPool pool(3);
+  pool.parallel_for(3, [](int64_t, int64_t) {});
+  std::this_thread::sleep_for(ThreadPool::kSpinWindow * 5);  // let the spin windows end
+  const double before = process_cpu_seconds();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const double used = process_cpu_seconds() - before;
+  EXPECT_LT(used, 0.02) << "idle workers used " << used << " s of CPU in 0.2 s";
 }
 
 }  // namespace
