@@ -6,8 +6,6 @@
 #pragma once
 
 #define CL_TARGET_OPENCL_VERSION 120
-#include <CL/cl.h>
-
 #include <cstring>
 #include <map>
 #include <memory>
@@ -16,6 +14,7 @@
 
 #include "codegen/cpu/cpu_compiler.h"
 #include "ir/error.h"
+#include "runtime/devices/opencl/cl_api.h"
 #include "runtime/kernels/launch/builtins.h"
 #include "runtime/kernels/launch/op_record.h"
 #include "runtime/kernels/ref/evaluate.h"
@@ -32,13 +31,20 @@ class ClHarness {
   static ClHarness* get() {
     static std::unique_ptr<ClHarness> h = [] {
       cl_uint np = 0;
-      if (clGetPlatformIDs(0, nullptr, &np) != CL_SUCCESS || np == 0) return std::unique_ptr<ClHarness>();
+      try {
+        opencl::cl();
+      } catch (const Unsupported&) {
+        return std::unique_ptr<ClHarness>();  // no ICD loader on this machine
+      }
+      if (opencl::cl().clGetPlatformIDs(0, nullptr, &np) != CL_SUCCESS || np == 0)
+        return std::unique_ptr<ClHarness>();
       std::vector<cl_platform_id> ps(np);
-      clGetPlatformIDs(np, ps.data(), nullptr);
+      opencl::cl().clGetPlatformIDs(np, ps.data(), nullptr);
       for (cl_platform_id p : ps) {
         cl_device_id dev;
         cl_uint nd = 0;
-        if (clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, 1, &dev, &nd) == CL_SUCCESS && nd > 0)
+        if (opencl::cl().clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, 1, &dev, &nd) == CL_SUCCESS &&
+            nd > 0)
           return std::unique_ptr<ClHarness>(new ClHarness(dev));
       }
       return std::unique_ptr<ClHarness>();
@@ -47,8 +53,8 @@ class ClHarness {
   }
 
   ~ClHarness() {
-    clReleaseCommandQueue(queue_);
-    clReleaseContext(ctx_);
+    opencl::cl().clReleaseCommandQueue(queue_);
+    opencl::cl().clReleaseContext(ctx_);
   }
 
   // Builds `source`; fails with the first lines of the build log.
@@ -56,14 +62,15 @@ class ClHarness {
     const char* text = source.c_str();
     const size_t len = source.size();
     cl_int err;
-    cl_program prog = clCreateProgramWithSource(ctx_, 1, &text, &len, &err);
+    cl_program prog = opencl::cl().clCreateProgramWithSource(ctx_, 1, &text, &len, &err);
     cl_check(err, "clCreateProgramWithSource");
-    if (clBuildProgram(prog, 1, &dev_, "-cl-std=CL1.2 -cl-opt-disable", nullptr, nullptr) != CL_SUCCESS) {
+    if (opencl::cl().clBuildProgram(prog, 1, &dev_, "-cl-std=CL1.2 -cl-opt-disable", nullptr,
+                                    nullptr) != CL_SUCCESS) {
       size_t n = 0;
-      clGetProgramBuildInfo(prog, dev_, CL_PROGRAM_BUILD_LOG, 0, nullptr, &n);
+      opencl::cl().clGetProgramBuildInfo(prog, dev_, CL_PROGRAM_BUILD_LOG, 0, nullptr, &n);
       std::string log(n, '\0');
-      clGetProgramBuildInfo(prog, dev_, CL_PROGRAM_BUILD_LOG, n, log.data(), nullptr);
-      clReleaseProgram(prog);
+      opencl::cl().clGetProgramBuildInfo(prog, dev_, CL_PROGRAM_BUILD_LOG, n, log.data(), nullptr);
+      opencl::cl().clReleaseProgram(prog);
       fail("OpenCL build failed: ", log.substr(0, 2000));
     }
     return prog;
@@ -72,7 +79,8 @@ class ClHarness {
   std::map<std::string, Tensor> run(const cpu_codegen::CompiledModel& m,
                                     const std::map<std::string, Tensor>& inputs) {
     const auto& meta = m.meta;
-    KILN_CHECK(meta.code_format == artifact::CodeFormat::OpenClSource, "harness: not OpenCL source");
+    KILN_CHECK(meta.code_format == artifact::CodeFormat::OpenClSource,
+               "harness: not OpenCL source");
     cl_program prog = build(std::string(m.code.begin(), m.code.end()));
     Buffer weights = buffer(m.weights.size(), m.weights.empty() ? nullptr : m.weights.data());
     Buffer arena = buffer(meta.arena_bytes, nullptr);
@@ -88,10 +96,14 @@ class ClHarness {
     }
     auto mem_of = [&](const artifact::LaunchArg& a) -> cl_mem {
       switch (a.kind) {
-        case artifact::BufferKind::Arena: return arena.mem;
-        case artifact::BufferKind::Weights: return weights.mem;
-        case artifact::BufferKind::Input: return ins.at(a.index).mem;
-        case artifact::BufferKind::Output: return outs.at(a.index).mem;
+        case artifact::BufferKind::Arena:
+          return arena.mem;
+        case artifact::BufferKind::Weights:
+          return weights.mem;
+        case artifact::BufferKind::Input:
+          return ins.at(a.index).mem;
+        case artifact::BufferKind::Output:
+          return outs.at(a.index).mem;
       }
       return nullptr;
     };
@@ -101,26 +113,27 @@ class ClHarness {
         continue;
       }
       cl_int err;
-      cl_kernel k = clCreateKernel(prog, l.symbol.c_str(), &err);
+      cl_kernel k = opencl::cl().clCreateKernel(prog, l.symbol.c_str(), &err);
       cl_check(err, "clCreateKernel");
       for (size_t i = 0; i < l.args.size(); ++i) {
         cl_mem mem = mem_of(l.args[i]);
         const cl_ulong off = l.args[i].offset;
-        cl_check(clSetKernelArg(k, 2 * i, sizeof mem, &mem), "clSetKernelArg");
-        cl_check(clSetKernelArg(k, 2 * i + 1, sizeof off, &off), "clSetKernelArg");
+        cl_check(opencl::cl().clSetKernelArg(k, 2 * i, sizeof mem, &mem), "clSetKernelArg");
+        cl_check(opencl::cl().clSetKernelArg(k, 2 * i + 1, sizeof off, &off), "clSetKernelArg");
       }
       KILN_CHECK(l.params.size() == 6, "harness: launch params");
       const size_t global[3] = {size_t(l.params[0]), size_t(l.params[1]), size_t(l.params[2])};
       const size_t local[3] = {size_t(l.params[3]), size_t(l.params[4]), size_t(l.params[5])};
       const bool driver_local = !local[0] && !local[1] && !local[2];
-      cl_check(clEnqueueNDRangeKernel(queue_, k, 3, nullptr, global, driver_local ? nullptr : local,
-                                      0, nullptr, nullptr),
-               "clEnqueueNDRangeKernel");
-      clReleaseKernel(k);
+      cl_check(
+          opencl::cl().clEnqueueNDRangeKernel(queue_, k, 3, nullptr, global,
+                                              driver_local ? nullptr : local, 0, nullptr, nullptr),
+          "clEnqueueNDRangeKernel");
+      opencl::cl().clReleaseKernel(k);
     }
     for (size_t i = 0; i < results.size(); ++i)
       read(outs[i].mem, 0, results[i].nbytes(), results[i].raw());
-    clReleaseProgram(prog);
+    opencl::cl().clReleaseProgram(prog);
     std::map<std::string, Tensor> out;
     for (size_t i = 0; i < results.size(); ++i) out[meta.outputs[i].name] = std::move(results[i]);
     return out;
@@ -129,9 +142,9 @@ class ClHarness {
  private:
   explicit ClHarness(cl_device_id dev) : dev_(dev) {
     cl_int err;
-    ctx_ = clCreateContext(nullptr, 1, &dev_, nullptr, nullptr, &err);
+    ctx_ = opencl::cl().clCreateContext(nullptr, 1, &dev_, nullptr, nullptr, &err);
     cl_check(err, "clCreateContext");
-    queue_ = clCreateCommandQueue(ctx_, dev_, 0, &err);
+    queue_ = opencl::cl().clCreateCommandQueue(ctx_, dev_, 0, &err);
     cl_check(err, "clCreateCommandQueue");
   }
 
@@ -140,24 +153,31 @@ class ClHarness {
     Buffer() = default;
     explicit Buffer(cl_mem m) : mem(m) {}
     Buffer(Buffer&& o) noexcept : mem(o.mem) { o.mem = nullptr; }
-    Buffer& operator=(Buffer&& o) noexcept { std::swap(mem, o.mem); return *this; }
-    ~Buffer() { if (mem) clReleaseMemObject(mem); }
+    Buffer& operator=(Buffer&& o) noexcept {
+      std::swap(mem, o.mem);
+      return *this;
+    }
+    ~Buffer() {
+      if (mem) opencl::cl().clReleaseMemObject(mem);
+    }
   };
 
   Buffer buffer(size_t bytes, const void* data) {
     cl_int err;
     const size_t n = bytes ? bytes : 1;
-    cl_mem mem = clCreateBuffer(ctx_, CL_MEM_READ_WRITE, n, nullptr, &err);
+    cl_mem mem = opencl::cl().clCreateBuffer(ctx_, CL_MEM_READ_WRITE, n, nullptr, &err);
     cl_check(err, "clCreateBuffer");
     if (data && bytes)
-      cl_check(clEnqueueWriteBuffer(queue_, mem, CL_TRUE, 0, bytes, data, 0, nullptr, nullptr),
+      cl_check(opencl::cl().clEnqueueWriteBuffer(queue_, mem, CL_TRUE, 0, bytes, data, 0, nullptr,
+                                                 nullptr),
                "clEnqueueWriteBuffer");
     return Buffer(mem);
   }
 
   void read(cl_mem mem, size_t off, size_t bytes, void* dst) {
     if (bytes)
-      cl_check(clEnqueueReadBuffer(queue_, mem, CL_TRUE, off, bytes, dst, 0, nullptr, nullptr),
+      cl_check(opencl::cl().clEnqueueReadBuffer(queue_, mem, CL_TRUE, off, bytes, dst, 0, nullptr,
+                                                nullptr),
                "clEnqueueReadBuffer");
   }
 
@@ -169,7 +189,7 @@ class ClHarness {
     std::memcpy(&size, weights.data() + rec_arg.offset, sizeof size);
     const launch::OpRecord rec = launch::decode_op_record(
         weights.data() + rec_arg.offset + launch::kOpRecordPrefixBytes, size, l.node_name);
-    clFinish(queue_);
+    opencl::cl().clFinish(queue_);
     std::vector<Tensor> ins;
     size_t a = 1;
     for (const auto& t : rec.inputs) {
@@ -191,9 +211,10 @@ class ClHarness {
       if (!rec.outputs[i].present) continue;
       const auto& arg = l.args.at(a++);
       if (outs[i].nbytes())
-        cl_check(clEnqueueWriteBuffer(queue_, mem_of(arg), CL_TRUE, arg.offset, outs[i].nbytes(),
-                                      outs[i].raw(), 0, nullptr, nullptr),
-                 "clEnqueueWriteBuffer");
+        cl_check(
+            opencl::cl().clEnqueueWriteBuffer(queue_, mem_of(arg), CL_TRUE, arg.offset,
+                                              outs[i].nbytes(), outs[i].raw(), 0, nullptr, nullptr),
+            "clEnqueueWriteBuffer");
     }
   }
 

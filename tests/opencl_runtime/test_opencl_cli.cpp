@@ -21,8 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 using test::CliResult;
 
-CliResult run_tool(const std::string& tool, const std::string& args,
-                   const std::string& env = "") {
+CliResult run_tool(const std::string& tool, const std::string& args, const std::string& env = "") {
   return test::run_command(env + " " + tool + " " + args);
 }
 CliResult kiln_run(const std::string& args, const std::string& env = "") {
@@ -30,7 +29,9 @@ CliResult kiln_run(const std::string& args, const std::string& env = "") {
 }
 CliResult kilnc(const std::string& args) { return run_tool(KILN_KILNC_PATH, args); }
 
-int count_lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+int count_lines(const std::string& s) {
+  return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
+}
 
 // cl.kiln (the OpenCL test model), x.npy and its expected y.npy / z.npy.
 fs::path setup(const std::string& name) {
@@ -53,8 +54,8 @@ TEST(OpenClCli, KilnRunPicksTheArtifactsDeviceAndProfiles) {
   const std::string io = " --input " + p(d / "x.npy") + " --expected " + p(d / "y.npy") + " " +
                          p(d / "z.npy") + " --atol 1e-4";
   for (const std::string device : {"", " --device opencl"}) {
-    const CliResult r = kiln_run(p(d / "cl.kiln") + io + device + " --profile " +
-                                 p(d / "trace.json"));
+    const CliResult r =
+        kiln_run(p(d / "cl.kiln") + io + device + " --profile " + p(d / "trace.json"));
     ASSERT_EQ(r.code, 0) << r.out;
     EXPECT_NE(r.out.find("compare y: PASS"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("compare z: PASS"), std::string::npos) << r.out;
@@ -95,6 +96,14 @@ TEST(OpenClCli, DeviceErrorsAreOneLine) {
   EXPECT_EQ(none.code, 1) << none.out;
   EXPECT_EQ(count_lines(none.out), 1) << none.out;
   EXPECT_NE(none.out.find("no OpenCL platform found"), std::string::npos) << none.out;
+  // No ICD loader at all (the runtime dlopens it, so kiln-run itself still starts): one line.
+  const CliResult noloader = kiln_run(p(d / "cl.kiln") + " --random-inputs",
+                                      "KILN_OPENCL_LIBRARY=libkiln-no-such-cl.so.1");
+  EXPECT_EQ(noloader.code, 1) << noloader.out;
+  EXPECT_EQ(count_lines(noloader.out), 1) << noloader.out;
+  EXPECT_NE(noloader.out.find("no OpenCL ICD loader (libkiln-no-such-cl.so.1 not found)"),
+            std::string::npos)
+      << noloader.out;
   // A device name that matches nothing.
   const CliResult nodev =
       kiln_run(p(d / "cl.kiln") + " --random-inputs", "KILN_OPENCL_DEVICE=no-such-device");
@@ -123,19 +132,17 @@ TEST(OpenClCli, DevicesSplitTheBatch) {
   write_npy(d / "z8.npy", Tensor::from_vector(z8, {8}));
   const std::string models =
       " --devices cpu,opencl --model-for cpu=" + p(d / "cpu.kiln") + " opencl=" + p(d / "cl.kiln");
-  const CliResult r = kiln_run(models + " --input " + p(d / "x8.npy") + " --expected " +
-                               p(d / "y8.npy") + " " + p(d / "z8.npy") + " --atol 1e-4 --bench 3 " +
-                               "--output-dir " + p(d / "out"));
+  const CliResult r =
+      kiln_run(models + " --input " + p(d / "x8.npy") + " --expected " + p(d / "y8.npy") + " " +
+               p(d / "z8.npy") + " --atol 1e-4 --bench 3 " + "--output-dir " + p(d / "out"));
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("compare y: PASS"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("compare z: PASS"), std::string::npos) << r.out;
   EXPECT_TRUE(std::regex_search(r.out, std::regex("cpu alone \\(batch 4, cpu\\): p50 [0-9.]+ ms, "
                                                   "throughput [0-9.]+ items/s")))
       << r.out;
-  EXPECT_TRUE(std::regex_search(r.out, std::regex("opencl alone \\(batch 4, OpenCL: ")))
-      << r.out;
-  EXPECT_TRUE(std::regex_search(r.out, std::regex("split \\(batch 8\\): p50 [0-9.]+ ms")))
-      << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("opencl alone \\(batch 4, OpenCL: "))) << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("split \\(batch 8\\): p50 [0-9.]+ ms"))) << r.out;
   EXPECT_TRUE(std::regex_search(r.out, std::regex("latency_ms: p50=[0-9.]+ p90=[0-9.]+ "
                                                   "p99=[0-9.]+\\n$")))
       << r.out;
@@ -168,8 +175,9 @@ TEST(OpenClCli, KilncTargetsOpenCl) {
     EXPECT_EQ(read_npy(d / "out" / "y.npy").to_float_vector(), want) << profile;
   }
   for (const std::string backend : {"opencl", "opencl-fpga"}) {
-    const CliResult r = kilnc("run " + p(d / "m.onnx") + " --backend " + backend + " --input x=" +
-                              p(d / "x.npy") + " --output-dir " + p(d / ("out_" + backend)));
+    const CliResult r =
+        kilnc("run " + p(d / "m.onnx") + " --backend " + backend + " --input x=" + p(d / "x.npy") +
+              " --output-dir " + p(d / ("out_" + backend)));
     ASSERT_EQ(r.code, 0) << r.out;
     EXPECT_EQ(read_npy(d / ("out_" + backend) / "y.npy").to_float_vector(), want) << backend;
   }

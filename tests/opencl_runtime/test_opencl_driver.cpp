@@ -85,22 +85,25 @@ TEST(OpenClDriver, FpgaProfileAndProgramBinary) {
   KILN_REQUIRE_OPENCL();
   const opencl::DeviceChoice dev = opencl::choose_device();
   cl_int err = CL_SUCCESS;
-  opencl::ContextHandle c(clCreateContext(nullptr, 1, &dev.device, nullptr, nullptr, &err));
+  opencl::ContextHandle c(
+      opencl::cl().clCreateContext(nullptr, 1, &dev.device, nullptr, nullptr, &err));
   ASSERT_EQ(err, CL_SUCCESS);
   const char* src = kOpenClTestKernels;
-  opencl::ProgramHandle p(clCreateProgramWithSource(c.get(), 1, &src, nullptr, &err));
-  ASSERT_EQ(clBuildProgram(p.get(), 1, &dev.device, "-cl-std=CL1.2", nullptr, nullptr),
+  opencl::ProgramHandle p(opencl::cl().clCreateProgramWithSource(c.get(), 1, &src, nullptr, &err));
+  ASSERT_EQ(opencl::cl().clBuildProgram(p.get(), 1, &dev.device, "-cl-std=CL1.2", nullptr, nullptr),
             CL_SUCCESS);
   size_t n = 0;
-  ASSERT_EQ(clGetProgramInfo(p.get(), CL_PROGRAM_BINARY_SIZES, sizeof n, &n, nullptr), CL_SUCCESS);
+  ASSERT_EQ(opencl::cl().clGetProgramInfo(p.get(), CL_PROGRAM_BINARY_SIZES, sizeof n, &n, nullptr),
+            CL_SUCCESS);
   std::string binary(n, '\0');
   unsigned char* ptr = reinterpret_cast<unsigned char*>(binary.data());
-  ASSERT_EQ(clGetProgramInfo(p.get(), CL_PROGRAM_BINARIES, sizeof ptr, &ptr, nullptr), CL_SUCCESS);
+  ASSERT_EQ(opencl::cl().clGetProgramInfo(p.get(), CL_PROGRAM_BINARIES, sizeof ptr, &ptr, nullptr),
+            CL_SUCCESS);
   ASSERT_GT(n, 0u);
 
-  for (const auto& [code, format] : {std::pair{binary, CodeFormat::OpenClBinary},
-                                     std::pair{std::string(kOpenClTestKernels),
-                                               CodeFormat::OpenClSource}}) {
+  for (const auto& [code, format] :
+       {std::pair{binary, CodeFormat::OpenClBinary},
+        std::pair{std::string(kOpenClTestKernels), CodeFormat::OpenClSource}}) {
     const std::vector<uint8_t> image = opencl_test_model(code, format, "fpga");
     rt::Context ctx(1, "opencl");
     rt::Model m = rt::Model::load_memory(ctx, image.data(), image.size());
@@ -153,9 +156,8 @@ TEST(OpenClDriver, ConcurrentSessionsOnOneModel) {
 TEST(OpenClDriver, BadProgramsFailWithOneLine) {
   KILN_REQUIRE_OPENCL();
   kiln_status_code code = KILN_STATUS_OK;
-  const std::string broken =
-      load_error(opencl_test_model("__kernel void cl_add_bias(__global float* x) { y = 1; }"),
-                 nullptr, &code);
+  const std::string broken = load_error(
+      opencl_test_model("__kernel void cl_add_bias(__global float* x) { y = 1; }"), nullptr, &code);
   EXPECT_NE(broken.find("OpenCL program build failed"), std::string::npos) << broken;
   EXPECT_NE(broken.find("error"), std::string::npos) << "the build log is quoted: " << broken;
   EXPECT_EQ(broken.find('\n'), std::string::npos) << broken;
@@ -172,14 +174,15 @@ TEST(OpenClDriver, BadProgramsFailWithOneLine) {
   const std::string params = load_error(opencl_test_model(wrong_params));
   EXPECT_NE(params.find("takes 3 parameters, its launch passes 4"), std::string::npos) << params;
 
-  const std::string garbage = load_error(opencl_test_model("not a binary", CodeFormat::OpenClBinary));
+  const std::string garbage =
+      load_error(opencl_test_model("not a binary", CodeFormat::OpenClBinary));
   EXPECT_NE(garbage.find("program binary does not load"), std::string::npos) << garbage;
 
   // Host-fallback launches must match their op record: region sizes, and only arena or output
   // regions written.
-  const std::string small = load_error(opencl_test_model(
-      kOpenClTestKernels, CodeFormat::OpenClSource, "gpu",
-      [](artifact::ArtifactMeta& m) { m.launches[2].args[3].bytes = 8; }));
+  const std::string small = load_error(
+      opencl_test_model(kOpenClTestKernels, CodeFormat::OpenClSource, "gpu",
+                        [](artifact::ArtifactMeta& m) { m.launches[2].args[3].bytes = 8; }));
   EXPECT_NE(small.find("host op 'sum0' argument 3 is 8 bytes, its op record's f32[4] needs 16"),
             std::string::npos)
       << small;
@@ -193,7 +196,9 @@ TEST(OpenClDriver, BadProgramsFailWithOneLine) {
   std::string no_sizes;
   try {
     opencl_test_model(kOpenClTestKernels, CodeFormat::OpenClSource, "gpu",
-                      [](artifact::ArtifactMeta& m) { m.launches[0].params = {16, 4}; });
+                      [](artifact::ArtifactMeta& m) {
+                        m.launches[0].params = {16, 4};
+                      });
   } catch (const Error& e) {
     no_sizes = e.what();
   }
@@ -242,8 +247,10 @@ TEST(OpenClDriver, DeviceChoiceErrors) {
     msg = e.what();
     code = e.code;
   }
-  if (old) ::setenv("KILN_OPENCL_DEVICE", saved.c_str(), 1);
-  else ::unsetenv("KILN_OPENCL_DEVICE");
+  if (old)
+    ::setenv("KILN_OPENCL_DEVICE", saved.c_str(), 1);
+  else
+    ::unsetenv("KILN_OPENCL_DEVICE");
   EXPECT_NE(msg.find("no OpenCL device matches"), std::string::npos) << msg;
   EXPECT_NE(msg.find("available: "), std::string::npos) << msg;
   EXPECT_EQ(code, KILN_STATUS_UNSUPPORTED);

@@ -61,7 +61,8 @@ const char* cl_error_name(cl_int code) {
 
 void check_cl(cl_int code, const char* call) {
   if (code == CL_SUCCESS) return;
-  std::string name(call);
+  std::string name(call);  // "cl().clFoo(args)" -> "clFoo"
+  if (name.rfind("cl().", 0) == 0) name.erase(0, 5);
   name = name.substr(0, name.find('('));
   fail("OpenCL: ", name, " failed: ", cl_error_name(code), " (", code, ")");
 }
@@ -79,17 +80,17 @@ bool matches(const std::string& name, const char* filter) {
 
 std::string info_string(cl_platform_id p, cl_platform_info what) {
   size_t n = 0;
-  if (clGetPlatformInfo(p, what, 0, nullptr, &n) != CL_SUCCESS || n == 0) return "?";
+  if (cl().clGetPlatformInfo(p, what, 0, nullptr, &n) != CL_SUCCESS || n == 0) return "?";
   std::string s(n, '\0');
-  clGetPlatformInfo(p, what, n, s.data(), nullptr);
+  cl().clGetPlatformInfo(p, what, n, s.data(), nullptr);
   return s.substr(0, s.find('\0'));
 }
 
 std::string info_string(cl_device_id d, cl_device_info what) {
   size_t n = 0;
-  if (clGetDeviceInfo(d, what, 0, nullptr, &n) != CL_SUCCESS || n == 0) return "?";
+  if (cl().clGetDeviceInfo(d, what, 0, nullptr, &n) != CL_SUCCESS || n == 0) return "?";
   std::string s(n, '\0');
-  clGetDeviceInfo(d, what, n, s.data(), nullptr);
+  cl().clGetDeviceInfo(d, what, n, s.data(), nullptr);
   return s.substr(0, s.find('\0'));
 }
 
@@ -97,25 +98,25 @@ std::string info_string(cl_device_id d, cl_device_info what) {
 
 DeviceChoice choose_device() {
   cl_uint np = 0;
-  const cl_int rc = clGetPlatformIDs(0, nullptr, &np);
+  const cl_int rc = cl().clGetPlatformIDs(0, nullptr, &np);
   if (rc != CL_SUCCESS || np == 0) {
     fail_unsupported("no OpenCL platform found (clGetPlatformIDs: ", cl_error_name(rc),
                      "); install an OpenCL driver such as pocl-opencl-icd");
   }
   std::vector<cl_platform_id> platforms(np);
-  KILN_CL_CHECK(clGetPlatformIDs(np, platforms.data(), nullptr));
+  KILN_CL_CHECK(cl().clGetPlatformIDs(np, platforms.data(), nullptr));
   const char* want_platform = std::getenv("KILN_OPENCL_PLATFORM");
   const char* want_device = std::getenv("KILN_OPENCL_DEVICE");
   std::string seen;
   for (cl_platform_id p : platforms) {
     const std::string pname = info_string(p, CL_PLATFORM_NAME);
     cl_uint nd = 0;
-    if (clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, 0, nullptr, &nd) != CL_SUCCESS || nd == 0) {
+    if (cl().clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, 0, nullptr, &nd) != CL_SUCCESS || nd == 0) {
       seen += (seen.empty() ? "" : ", ") + pname + " (no devices)";
       continue;
     }
     std::vector<cl_device_id> devices(nd);
-    KILN_CL_CHECK(clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, nd, devices.data(), nullptr));
+    KILN_CL_CHECK(cl().clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, nd, devices.data(), nullptr));
     for (cl_device_id d : devices) {
       const std::string dname = info_string(d, CL_DEVICE_NAME);
       seen += (seen.empty() ? "" : ", ") + dname + " on " + pname;
@@ -132,8 +133,8 @@ MemHandle create_buffer(cl_context ctx, cl_mem_flags flags, uint64_t bytes, cons
   cl_int err = CL_SUCCESS;
   if (host && bytes == 0) host = nullptr;
   if (host) flags |= CL_MEM_COPY_HOST_PTR;
-  cl_mem m = clCreateBuffer(ctx, flags, static_cast<size_t>(std::max<uint64_t>(bytes, 1)),
-                            const_cast<void*>(host), &err);
+  cl_mem m = cl().clCreateBuffer(ctx, flags, static_cast<size_t>(std::max<uint64_t>(bytes, 1)),
+                                 const_cast<void*>(host), &err);
   check_cl(err, "clCreateBuffer");
   return MemHandle(m);
 }

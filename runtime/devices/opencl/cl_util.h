@@ -2,15 +2,11 @@
 // the platform/device choice.
 #pragma once
 
-#ifndef CL_TARGET_OPENCL_VERSION
-#define CL_TARGET_OPENCL_VERSION 120
-#endif
-#include <CL/cl.h>
-
 #include <string>
 #include <utility>
 
 #include "ir/error.h"
+#include "runtime/devices/opencl/cl_api.h"
 
 namespace kiln::opencl {
 
@@ -47,12 +43,12 @@ class Handle {
   T h_ = nullptr;
 };
 
-inline cl_int release_context(cl_context h) { return clReleaseContext(h); }
-inline cl_int release_queue(cl_command_queue h) { return clReleaseCommandQueue(h); }
-inline cl_int release_mem(cl_mem h) { return clReleaseMemObject(h); }
-inline cl_int release_program(cl_program h) { return clReleaseProgram(h); }
-inline cl_int release_kernel(cl_kernel h) { return clReleaseKernel(h); }
-inline cl_int release_event(cl_event h) { return clReleaseEvent(h); }
+inline cl_int release_context(cl_context h) { return cl().clReleaseContext(h); }
+inline cl_int release_queue(cl_command_queue h) { return cl().clReleaseCommandQueue(h); }
+inline cl_int release_mem(cl_mem h) { return cl().clReleaseMemObject(h); }
+inline cl_int release_program(cl_program h) { return cl().clReleaseProgram(h); }
+inline cl_int release_kernel(cl_kernel h) { return cl().clReleaseKernel(h); }
+inline cl_int release_event(cl_event h) { return cl().clReleaseEvent(h); }
 
 using ContextHandle = Handle<cl_context, release_context>;
 using QueueHandle = Handle<cl_command_queue, release_queue>;

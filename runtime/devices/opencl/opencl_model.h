@@ -19,7 +19,7 @@ namespace kiln::opencl {
 
 class OpenClDevice;
 
-struct HostOp {  // a kiln_host_op launch
+struct HostOp {           // a kiln_host_op launch
   size_t num_inputs = 0;  // present inputs after the record; the rest of the args are outputs
 };
 
@@ -40,8 +40,7 @@ class OpenClModel : public device::DeviceModel {
   std::vector<uint64_t> input_bytes, output_bytes;
 };
 
-class OpenClDevice : public device::Device,
-                     public std::enable_shared_from_this<OpenClDevice> {
+class OpenClDevice : public device::Device, public std::enable_shared_from_this<OpenClDevice> {
  public:
   explicit OpenClDevice(DeviceChoice choice);
   const char* kind() const override { return "opencl"; }

@@ -26,7 +26,7 @@ HostBuffer host_alloc(uint64_t bytes) {
 
 uint64_t event_time(cl_event e, cl_profiling_info what) {
   cl_ulong t = 0;
-  KILN_CL_CHECK(clGetEventProfilingInfo(e, what, sizeof t, &t, nullptr));
+  KILN_CL_CHECK(cl().clGetEventProfilingInfo(e, what, sizeof t, &t, nullptr));
   return t;
 }
 
@@ -38,7 +38,7 @@ class OpenClSession : public device::DeviceSession {
     // Profiling stays on: its cost is a few timestamps per launch, and a session may be asked
     // for a profile at any run.
     queue_ = QueueHandle(
-        clCreateCommandQueue(ctx, m.device->id(), CL_QUEUE_PROFILING_ENABLE, &err));
+        cl().clCreateCommandQueue(ctx, m.device->id(), CL_QUEUE_PROFILING_ENABLE, &err));
     check_cl(err, "clCreateCommandQueue");
     const auto& meta = m.parsed.meta;
     arena_ = create_buffer(ctx, CL_MEM_READ_WRITE, meta.arena_bytes);
@@ -52,14 +52,14 @@ class OpenClSession : public device::DeviceSession {
         host_scratch_[l].resize(launch.args.size());
         continue;
       }
-      kernels_[l] = KernelHandle(clCreateKernel(m.program.get(), launch.symbol.c_str(), &err));
+      kernels_[l] = KernelHandle(cl().clCreateKernel(m.program.get(), launch.symbol.c_str(), &err));
       check_cl(err, "clCreateKernel");
       for (size_t a = 0; a < launch.args.size(); ++a) {
         const cl_mem buf = buffer(launch.args[a].kind, launch.args[a].index);
         const cl_ulong off = launch.args[a].offset;
         const cl_uint i = static_cast<cl_uint>(2 * a);
-        KILN_CL_CHECK(clSetKernelArg(kernels_[l].get(), i, sizeof buf, &buf));
-        KILN_CL_CHECK(clSetKernelArg(kernels_[l].get(), i + 1, sizeof off, &off));
+        KILN_CL_CHECK(cl().clSetKernelArg(kernels_[l].get(), i, sizeof buf, &buf));
+        KILN_CL_CHECK(cl().clSetKernelArg(kernels_[l].get(), i + 1, sizeof off, &off));
       }
     }
   }
@@ -69,7 +69,7 @@ class OpenClSession : public device::DeviceSession {
     try {
       run_launches(inputs, outputs, profile);
     } catch (...) {
-      clFinish(queue_.get());  // nothing may still read the caller's memory
+      cl().clFinish(queue_.get());  // nothing may still read the caller's memory
       throw;
     }
   }
@@ -95,8 +95,8 @@ class OpenClSession : public device::DeviceSession {
     const cl_command_queue q = queue_.get();
     for (size_t i = 0; i < inputs_.size(); ++i) {
       if (m_.input_bytes[i]) {
-        KILN_CL_CHECK(clEnqueueWriteBuffer(q, inputs_[i].get(), CL_FALSE, 0, m_.input_bytes[i],
-                                           inputs[i], 0, nullptr, nullptr));
+        KILN_CL_CHECK(cl().clEnqueueWriteBuffer(q, inputs_[i].get(), CL_FALSE, 0, m_.input_bytes[i],
+                                                inputs[i], 0, nullptr, nullptr));
       }
     }
     using Clock = std::chrono::steady_clock;
@@ -106,7 +106,7 @@ class OpenClSession : public device::DeviceSession {
           std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count());
     };
     if (profile) {
-      KILN_CL_CHECK(clFinish(q));  // launch 0 starts with the inputs on the device
+      KILN_CL_CHECK(cl().clFinish(q));  // launch 0 starts with the inputs on the device
       profile->assign(meta.launches.size(), {});
     }
     for (size_t l = 0; l < meta.launches.size(); ++l) {
@@ -124,16 +124,16 @@ class OpenClSession : public device::DeviceSession {
                                static_cast<size_t>(p[5])};
       const bool driver_local = !local[0] && !local[1] && !local[2];
       cl_event ev = nullptr;
-      const cl_int err = clEnqueueNDRangeKernel(q, kernels_[l].get(), 3, nullptr, global,
-                                                driver_local ? nullptr : local, 0, nullptr,
-                                                profile ? &ev : nullptr);
+      const cl_int err = cl().clEnqueueNDRangeKernel(q, kernels_[l].get(), 3, nullptr, global,
+                                                     driver_local ? nullptr : local, 0, nullptr,
+                                                     profile ? &ev : nullptr);
       if (err != CL_SUCCESS) {
         fail(launch.op, " '", launch.node_name, "': launching OpenCL kernel '", launch.symbol,
              "' failed: ", cl_error_name(err), " (", err, ")");
       }
       if (profile) {
         EventHandle event(ev);
-        KILN_CL_CHECK(clWaitForEvents(1, &ev));
+        KILN_CL_CHECK(cl().clWaitForEvents(1, &ev));
         // Device time of the kernel itself, placed where the host issued it.
         const uint64_t dur =
             event_time(ev, CL_PROFILING_COMMAND_END) - event_time(ev, CL_PROFILING_COMMAND_START);
@@ -142,11 +142,12 @@ class OpenClSession : public device::DeviceSession {
     }
     for (size_t i = 0; i < outputs_.size(); ++i) {
       if (m_.output_bytes[i]) {
-        KILN_CL_CHECK(clEnqueueReadBuffer(q, outputs_[i].get(), CL_FALSE, 0, m_.output_bytes[i],
-                                          outputs[i], 0, nullptr, nullptr));
+        KILN_CL_CHECK(cl().clEnqueueReadBuffer(q, outputs_[i].get(), CL_FALSE, 0,
+                                               m_.output_bytes[i], outputs[i], 0, nullptr,
+                                               nullptr));
       }
     }
-    const cl_int err = clFinish(q);
+    const cl_int err = cl().clFinish(q);
     if (err != CL_SUCCESS) fail("OpenCL: the run failed on the device: ", cl_error_name(err));
   }
 
@@ -169,8 +170,9 @@ class OpenClSession : public device::DeviceSession {
         if (!scratch[a]) scratch[a] = host_alloc(arg.bytes);
         ptrs[a] = scratch[a].get();
         if (a < first_output && arg.bytes) {
-          KILN_CL_CHECK(clEnqueueReadBuffer(q, buffer(arg.kind, arg.index), CL_TRUE, arg.offset,
-                                            arg.bytes, ptrs[a], 0, nullptr, nullptr));
+          KILN_CL_CHECK(cl().clEnqueueReadBuffer(q, buffer(arg.kind, arg.index), CL_TRUE,
+                                                 arg.offset, arg.bytes, ptrs[a], 0, nullptr,
+                                                 nullptr));
         }
       }
     }
@@ -178,14 +180,14 @@ class OpenClSession : public device::DeviceSession {
     state.pool = m_.pool;
     const kiln_exec_ctx ctx = launch::make_exec_ctx(&state);
     if (launch::builtin_table()->op(ptrs.data(), nullptr, &ctx) != 0) {
-      fail(launch.op, " '", launch.node_name, "' failed: ",
-           state.error.empty() ? "the host op reported an error" : state.error);
+      fail(launch.op, " '", launch.node_name,
+           "' failed: ", state.error.empty() ? "the host op reported an error" : state.error);
     }
     for (size_t a = first_output; a < launch.args.size(); ++a) {
       const auto& arg = launch.args[a];
       if (!arg.bytes) continue;
-      KILN_CL_CHECK(clEnqueueWriteBuffer(q, buffer(arg.kind, arg.index), CL_TRUE, arg.offset,
-                                         arg.bytes, ptrs[a], 0, nullptr, nullptr));
+      KILN_CL_CHECK(cl().clEnqueueWriteBuffer(q, buffer(arg.kind, arg.index), CL_TRUE, arg.offset,
+                                              arg.bytes, ptrs[a], 0, nullptr, nullptr));
     }
   }
 
@@ -193,7 +195,7 @@ class OpenClSession : public device::DeviceSession {
   QueueHandle queue_;
   MemHandle arena_;
   std::vector<MemHandle> inputs_, outputs_;
-  std::vector<KernelHandle> kernels_;                // per launch; empty for host ops
+  std::vector<KernelHandle> kernels_;                  // per launch; empty for host ops
   std::vector<std::vector<HostBuffer>> host_scratch_;  // per host op launch, per arg
 };
 
