@@ -1,6 +1,6 @@
 // The int8 CPU kernels (runtime/kernels/cpu/qgemm.h) against the reference kernels of
-// KilnQMatMul / KilnQConv on random shapes, for every ISA path this CPU has (scalar, AVX2,
-// AVX-512 VNNI). The integer sums are exact on every path, so all paths must agree bit for bit;
+// KilnQMatMul / KilnQConv on random shapes, for every kernel this CPU has (scalar, AVX2,
+// AVX-512 VNNI, AMX). The integer sums are exact on every path, so all paths must agree bit for bit;
 // against the reference the f32 epilogue may differ by rounding only (rtol 1e-6).
 #include <gtest/gtest.h>
 
@@ -31,6 +31,33 @@ Tensor reference(OpKind op, const Attributes& attrs, std::vector<const Tensor*> 
   return evaluate_op(call).at(0);
 }
 
+// One int8 kernel: an ISA level, and on AVX-512 with or without AMX tiles.
+struct QKernel {
+  cpu::Isa isa;
+  bool amx;
+};
+
+std::vector<QKernel> qkernels() {
+  std::vector<QKernel> out;
+  for (cpu::Isa isa : supported_isas()) {
+    out.push_back({isa, false});
+    if (isa == cpu::Isa::Avx512 && cpu::amx_usable()) out.push_back({isa, true});
+  }
+  return out;
+}
+
+// Forces one kernel for the scope.
+class ForceQKernel {
+ public:
+  explicit ForceQKernel(QKernel k) : isa_(k.isa) { cpu::set_amx_allowed(k.amx); }
+  ~ForceQKernel() { cpu::set_amx_allowed(true); }
+  ForceQKernel(const ForceQKernel&) = delete;
+  ForceQKernel& operator=(const ForceQKernel&) = delete;
+
+ private:
+  ForceIsa isa_;
+};
+
 void expect_near(const Tensor& got, const Tensor& want, const std::string& what) {
   ASSERT_EQ(got.numel(), want.numel()) << what;
   int bad = 0;
@@ -55,6 +82,7 @@ TEST(QGemm, MatchesReferenceOnEveryIsa) {
                                                  {7, 33, 13, false, true, true},
                                                  {50, 70, 301, true, false, true},
                                                  {13, 5, 1000, true, true, false},
+                                                 {40, 64, 288, false, true, true},
                                                  {64, 96, 64, false, false, true}}) {
     const std::string what = cat("M", c.M, " N", c.N, " K", c.K, c.dynamic ? " dynamic" : "");
     const Tensor a = random_tensor({c.M, c.K}, rng, -1.5f, 2.5f);
@@ -77,8 +105,8 @@ TEST(QGemm, MatchesReferenceOnEveryIsa) {
     ep.column_bias = c.bias ? bias.data<float>() : nullptr;
     ep.relu = c.relu;
     Tensor first;
-    for (cpu::Isa isa : supported_isas()) {
-      ForceIsa force(isa);
+    for (QKernel k : qkernels()) {
+      ForceQKernel force(k);
       for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
         Tensor got(DType::F32, {c.M, c.N});
         kiln_qgemm_packed_b(c.M, c.N, c.K, a.data<float>(), c.K, c.dynamic ? 0.0f : xs,
@@ -118,8 +146,8 @@ TEST(QGemm, ExtremeProductsDoNotSaturate) {
   std::vector<float> ws(static_cast<size_t>(N), 1.0f);
   std::vector<uint8_t> packed(kiln_qgemm_packed_b_size(N, K));
   kiln_qgemm_pack_b(0, N, K, b.data(), ws.data(), packed.data());
-  for (cpu::Isa isa : supported_isas()) {
-    ForceIsa force(isa);
+  for (QKernel k : qkernels()) {
+    ForceQKernel force(k);
     std::vector<float> c(static_cast<size_t>(M * N));
     kiln_qgemm_packed_b(M, N, K, a.data<float>(), K, 1.0f, 0, packed.data(), c.data(), N, nullptr,
                         nullptr);
@@ -138,7 +166,8 @@ TEST(QConv2d, MatchesReferenceOnEveryIsa) {
                                                  {2, 4, 11, 7, 6, 3, 3, 2, 1, 1, 2},
                                                  {1, 8, 10, 10, 8, 3, 3, 1, 2, 2, 8},
                                                  {2, 16, 6, 6, 40, 1, 1, 1, 0, 1, 1},
-                                                 {1, 5, 13, 13, 7, 5, 5, 2, 2, 1, 1}}) {
+                                                 {1, 5, 13, 13, 7, 5, 5, 2, 2, 1, 1},
+                                                 {1, 32, 8, 8, 40, 3, 3, 1, 1, 1, 1}}) {
     const std::string what = cat("C", c.C, " M", c.M, " k", c.KH, " s", c.stride, " p", c.pad,
                                  " d", c.dilation, " g", c.group);
     const Tensor x = random_tensor({c.N, c.C, c.H, c.W}, rng, -1.0f, 3.0f);
@@ -164,8 +193,8 @@ TEST(QConv2d, MatchesReferenceOnEveryIsa) {
     ep.row_bias = bias.data<float>();
     ep.relu = 1;
     Tensor first;
-    for (cpu::Isa isa : supported_isas()) {
-      ForceIsa force(isa);
+    for (QKernel k : qkernels()) {
+      ForceQKernel force(k);
       for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
         Tensor got(DType::F32, want.dims());
         kiln_qconv2d(&s, packed.data(), x.data<float>(), xs, static_cast<int32_t>(zp), &ep,
@@ -176,6 +205,19 @@ TEST(QConv2d, MatchesReferenceOnEveryIsa) {
       }
     }
   }
+}
+
+// Where the CPU and OS allow AMX, the default int8 kernel is the AMX one (so the model paths
+// above and the benchmarks use it), and KILN_CPU_AMX=0's switch reaches VNNI.
+TEST(QGemm, PicksAmxWhereUsable) {
+  if (!cpu::amx_usable() || cpu::best_isa() != cpu::Isa::Avx512) {
+    EXPECT_STRNE(cpu::qgemm_kernel_name(), "amx");
+    return;
+  }
+  EXPECT_STREQ(cpu::qgemm_kernel_name(), "amx");
+  cpu::set_amx_allowed(false);
+  EXPECT_STREQ(cpu::qgemm_kernel_name(), "avx512-vnni");
+  cpu::set_amx_allowed(true);
 }
 
 TEST(QConv2d, RejectsWeightsPackedForAnotherShape) {

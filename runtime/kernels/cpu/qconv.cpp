@@ -194,18 +194,19 @@ void kiln_qconv2d(const KilnConv2dShape* shape, const void* packed_weights, cons
   // 2. Tasks: (image, group, pixel panel, channel range). Enough of them to feed every thread;
   // splitting channels re-packs the panel, so only when there are few panels.
   const int64_t panels = (P + kQNR - 1) / kQNR;
-  const int64_t row_blocks = (Mg + kQMR - 1) / kQMR;
+  const QTileFn tile = active_qtile();
+  const int mr = active_qtile_rows();
+  const int64_t row_blocks = (Mg + mr - 1) / mr;
   const int threads = pool ? pool->num_threads() : 1;
   const int64_t base_tasks = s.N * s.group * panels;
   const int64_t mchunks =
       std::clamp<int64_t>((4 * threads + base_tasks - 1) / base_tasks, 1, row_blocks);
   const int64_t blocks_per_chunk = (row_blocks + mchunks - 1) / mchunks;
   const int64_t kq = l.K / 4, cq = Cp / 4;
-  const QTileFn tile = active_qtile();
   const auto run_tasks = [&](int64_t t0, int64_t t1) {
     thread_local ScratchBuffer t_panel;
     auto* panel = reinterpret_cast<uint8_t*>(t_panel.floats(static_cast<size_t>(kq * 32)));
-    alignas(64) int32_t acc[kQMR * kQNR];
+    alignas(64) int32_t acc[kQMRMax * kQNR];
     int64_t packed_for = -1;
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t mc = t % mchunks, rest = t / mchunks;
@@ -231,8 +232,8 @@ void kiln_qconv2d(const KilnConv2dShape* shape, const void* packed_weights, cons
       }
       const int64_t rb1 = std::min(row_blocks, (mc + 1) * blocks_per_chunk);
       for (int64_t rb = mc * blocks_per_chunk; rb < rb1; ++rb) {
-        const int64_t m0 = g * Mg + rb * kQMR;
-        const int rows = static_cast<int>(std::min<int64_t>(kQMR, Mg - rb * kQMR));
+        const int64_t m0 = g * Mg + rb * mr;
+        const int rows = static_cast<int>(std::min<int64_t>(mr, Mg - rb * mr));
         tile(wrows + m0 * l.K, l.K, rows, panel, kq, true, acc);
         dequantize_tile(acc, rows, cols, e, m0, 0, Y + (n * s.M + m0) * P + p0, P);
       }

@@ -3,7 +3,9 @@
 #include "runtime/kernels/cpu/qgemm.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -13,6 +15,12 @@
 #include "runtime/kernels/cpu/qgemm_util.h"
 #include "runtime/kernels/cpu/sgemm_pack.h"
 #include "runtime/threadpool/thread_pool.h"
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 namespace kiln::cpu {
 
@@ -28,16 +36,56 @@ bool cpu_has_avx512_vnni() {
 #endif
 }
 
+namespace {
+
+// AMX-INT8 and AMX-TILE in CPUID leaf 7, the OS saving tile state (XCR0 bits 17 and 18), and
+// Linux's per-process permission for the tile data, which must be requested once.
+bool detect_amx() {
+#if defined(__x86_64__) && defined(__linux__)
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+  if (!((d >> 24) & 1) || !((d >> 25) & 1)) return false;  // AMX-TILE, AMX-INT8
+  if (!__get_cpuid(1, &a, &b, &c, &d) || !((c >> 27) & 1)) return false;  // OSXSAVE
+  unsigned lo = 0, hi = 0;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  if (((lo >> 17) & 3) != 3) return false;  // XTILECFG and XTILEDATA enabled by the OS
+  constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
+  return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+#else
+  return false;
+#endif
+}
+
+std::atomic<bool> g_amx_allowed{[] {
+  const char* env = std::getenv("KILN_CPU_AMX");
+  return !(env && std::string(env) == "0");
+}()};
+
+}  // namespace
+
+bool amx_usable() {
+  static const bool usable = detect_amx();
+  return usable;
+}
+
+void set_amx_allowed(bool allowed) { g_amx_allowed.store(allowed); }
+
 QTileFn active_qtile() {
   const Isa isa = active_isa();
+  if (isa == Isa::Avx512 && g_amx_allowed.load() && amx_usable()) return &qtile_amx;
   if (isa == Isa::Avx512 && cpu_has_avx512_vnni()) return &qtile_avx512vnni;
   if (isa >= Isa::Avx2) return &qtile_avx2;
   return &qtile_scalar;
 }
 
+int active_qtile_rows() { return active_qtile() == &qtile_amx ? kQMRAmx : kQMR; }
+
 const char* qgemm_kernel_name() {
   const QTileFn f = active_qtile();
-  return f == &qtile_avx512vnni ? "avx512-vnni" : f == &qtile_avx2 ? "avx2" : "scalar";
+  return f == &qtile_amx          ? "amx"
+         : f == &qtile_avx512vnni ? "avx512-vnni"
+         : f == &qtile_avx2       ? "avx2"
+                                  : "scalar";
 }
 
 void qtile_scalar(const uint8_t* rows, int64_t row_stride, int nrows, const uint8_t* panel,
@@ -189,14 +237,15 @@ void kiln_qgemm_packed_b(int64_t M, int64_t N, int64_t K, const float* A, int64_
   if (pool && M * K > 65536) pool->parallel_for(M, quantize_rows);
   else quantize_rows(0, M);
   const QTileFn tile = active_qtile();
-  const int64_t row_blocks = (M + kQMR - 1) / kQMR;
+  const int mr = active_qtile_rows();
+  const int64_t row_blocks = (M + mr - 1) / mr;
   // Panel-major order: a thread's consecutive tiles reuse one B panel from cache.
   const auto run_tiles = [&](int64_t t0, int64_t t1) {
-    alignas(64) int32_t acc[kQMR * kQNR];
+    alignas(64) int32_t acc[kQMRMax * kQNR];
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t p = t / row_blocks, rb = t % row_blocks;
-      const int64_t r0 = rb * kQMR, c0 = p * kQNR;
-      const int rows = static_cast<int>(std::min<int64_t>(kQMR, M - r0));
+      const int64_t r0 = rb * mr, c0 = p * kQNR;
+      const int rows = static_cast<int>(std::min<int64_t>(mr, M - r0));
       const int ncols = static_cast<int>(std::min<int64_t>(kQNR, N - c0));
       tile(qa + r0 * kp, kp, rows, panels + p * kq * 128, kq, false, acc);
       dequantize_tile(acc, rows, ncols, e, r0, c0, C + r0 * ldc + c0, ldc);

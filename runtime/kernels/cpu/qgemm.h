@@ -45,9 +45,14 @@ void kiln_qconv2d(const KilnConv2dShape* shape, const void* packed_weights, cons
 
 namespace kiln::cpu {
 
-// Which u8 x s8 dot-product kernel runs now: "avx512-vnni", "avx2" or "scalar" (follows
-// cpu::active_isa(); VNNI needs Avx512 active and the CPU's AVX512_VNNI flag).
+// Which u8 x s8 dot-product kernel runs now: "amx", "avx512-vnni", "avx2" or "scalar" (follows
+// cpu::active_isa(); AMX and VNNI need Avx512 active and the CPU's AMX-INT8 / AVX512_VNNI).
 const char* qgemm_kernel_name();
 bool cpu_has_avx512_vnni();
+// AMX tiles usable: the CPU has AMX-INT8 and Linux granted this process the tile state.
+bool amx_usable();
+// AMX is used where usable unless disallowed here or by KILN_CPU_AMX=0 in the environment
+// (tests use this to reach the VNNI kernel on AMX machines). Process-wide, like force_isa.
+void set_amx_allowed(bool allowed);
 
 }  // namespace kiln::cpu

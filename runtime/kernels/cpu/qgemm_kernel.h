@@ -9,7 +9,9 @@
 
 namespace kiln::cpu {
 
-constexpr int kQMR = 6;
+constexpr int kQMR = 6;      // rows per tile call of the vector kernels
+constexpr int kQMRAmx = 16;  // rows per tile call of the AMX kernel (one tile's height)
+constexpr int kQMRMax = 16;  // accumulator buffers hold this many rows
 constexpr int kQNR = 32;
 
 using QTileFn = void (*)(const uint8_t* rows, int64_t row_stride, int nrows, const uint8_t* panel,
@@ -21,6 +23,9 @@ void qtile_avx2(const uint8_t* rows, int64_t row_stride, int nrows, const uint8_
                 int64_t kq, bool rows_signed, int32_t* acc);
 void qtile_avx512vnni(const uint8_t* rows, int64_t row_stride, int nrows, const uint8_t* panel,
                       int64_t kq, bool rows_signed, int32_t* acc);
+// Needs amx_usable() (qgemm.h): the CPU's AMX-INT8 and the kernel's permission for tile data.
+void qtile_amx(const uint8_t* rows, int64_t row_stride, int nrows, const uint8_t* panel,
+               int64_t kq, bool rows_signed, int32_t* acc);
 
 }  // namespace kiln::cpu
 
@@ -30,7 +35,9 @@ namespace kiln::cpu {
 void quantize_u8(const float* x, int64_t n, float scale, float zp, uint8_t* out);
 void quantize_u8_avx2(const float* x, int64_t n, float scale, float zp, uint8_t* out);
 
-// The tile kernel for cpu::active_isa().
+// The tile kernel for cpu::active_isa() (AMX where usable and allowed), and the most rows it
+// takes per call (kQMR or kQMRAmx).
 QTileFn active_qtile();
+int active_qtile_rows();
 
 }  // namespace kiln::cpu
