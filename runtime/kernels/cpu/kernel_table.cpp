@@ -30,6 +30,7 @@ KernelFn cpu_kernel(OpKind op) {
     case OpKind::Softmax: return &fast_Softmax;
     case OpKind::LayerNormalization: return &fast_LayerNormalization;
     case OpKind::KilnAttention: return &fast_KilnAttention;
+    case OpKind::Transpose: return &fast_Transpose;
     default: return nullptr;
   }
 }

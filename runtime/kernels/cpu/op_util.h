@@ -34,6 +34,7 @@ void fast_KilnFusedMatMul(KernelContext& ctx);  // op_fused.cpp
 void fast_Softmax(KernelContext& ctx);
 void fast_LayerNormalization(KernelContext& ctx);
 void fast_KilnAttention(KernelContext& ctx);
+void fast_Transpose(KernelContext& ctx);
 
 // Runs the reference kernel of ctx.op on ctx (the way out of every fast path).
 void run_reference(KernelContext& ctx);
