@@ -163,6 +163,50 @@ void kiln_qconv2d(const KilnConv2dShape* shape, const void* packed_weights, cons
   else quantize_chunks(0, qchunks);
 
   const int64_t Hp = s.H + s.pad_top + s.pad_bottom, Wp = s.W + s.pad_left + s.pad_right;
+  if (s.group == 1 && s.stride_h == 1 && s.stride_w == 1 && active_qtile() == &qtile_amx) {
+    // AMX: planes of 4-channel words, read in place by the tile loads (qgemm_kernel.h).
+    QConvAmxArgs a;
+    a.N = s.N;
+    a.G = Cp / 4;
+    a.Wp = Wp;
+    a.OH = OH;
+    a.OW = OW;
+    a.KH = s.KH;
+    a.KW = s.KW;
+    a.dil_h = s.dilation_h;
+    a.dil_w = s.dilation_w;
+    a.plane_words = (OH * Wp + kQNR - 1) / kQNR * kQNR + (s.KH - 1) * s.dilation_h * Wp +
+                    (s.KW - 1) * s.dilation_w;
+    a.weights = wrows;
+    a.M = s.M;
+    a.K = l.K;
+    thread_local ScratchBuffer t_planes;
+    const int64_t plane_bytes = a.plane_words * 4, planes = s.N * a.G;
+    auto* pl = reinterpret_cast<uint8_t*>(t_planes.floats(static_cast<size_t>(planes * a.plane_words)));
+    const auto fill_planes = [&](int64_t p0, int64_t p1) {
+      thread_local ScratchBuffer t_zrow;
+      auto* zrow = reinterpret_cast<uint8_t*>(t_zrow.floats(static_cast<size_t>(s.W + 3) / 4));
+      std::memset(zrow, zx, static_cast<size_t>(s.W));
+      for (int64_t p = p0; p < p1; ++p) {
+        const int64_t g = p % a.G, n = p / a.G;
+        uint8_t* plane = pl + p * plane_bytes;
+        // Border rows/columns and the slack read x_zero_point (see step 1 below).
+        std::memset(plane, zx, static_cast<size_t>(plane_bytes));
+        for (int64_t y = 0; y < s.H; ++y) {
+          const uint8_t* rows[4];
+          for (int64_t i = 0; i < 4; ++i)
+            rows[i] = 4 * g + i < s.C ? plain + ((n * s.C + 4 * g + i) * s.H + y) * s.W : zrow;
+          interleave4(rows[0], rows[1], rows[2], rows[3], s.W,
+                      plane + ((y + s.pad_top) * Wp + s.pad_left) * 4);
+        }
+      }
+    };
+    if (pool && planes > 1) pool->parallel_for(planes, fill_planes);
+    else fill_planes(0, planes);
+    a.planes = pl;
+    qconv_direct_amx(a, e, Y, pool);
+    return;
+  }
   const int64_t image = Hp * Wp * Cp;  // bytes per (image, group)
   const int64_t xn = s.N * s.group * image;
   thread_local ScratchBuffer t_x;

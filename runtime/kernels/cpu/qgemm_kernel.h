@@ -7,7 +7,13 @@
 
 #include <cstdint>
 
+namespace kiln {
+class ThreadPool;
+}
+
 namespace kiln::cpu {
+
+struct QEpilogue;
 
 constexpr int kQMR = 6;      // rows per tile call of the vector kernels
 constexpr int kQMRAmx = 16;  // rows per tile call of the AMX kernel (one tile's height)
@@ -26,6 +32,22 @@ void qtile_avx512vnni(const uint8_t* rows, int64_t row_stride, int nrows, const 
 // Needs amx_usable() (qgemm.h): the CPU's AMX-INT8 and the kernel's permission for tile data.
 void qtile_amx(const uint8_t* rows, int64_t row_stride, int nrows, const uint8_t* panel,
                int64_t kq, bool rows_signed, int32_t* acc);
+
+// Direct int8 convolution on AMX tiles for stride 1 and one group, with no im2col: the input is
+// laid out as planes of 4-channel words, [N][G = Cp/4][plane_words][4 bytes], each plane the
+// zero-point-padded image (Hp x Wp) followed by slack. Output position q of the "wide" grid
+// (OH x Wp: columns past OW are computed and dropped) reads word q + kh*dil_h*Wp + kw*dil_w of
+// every plane, so 16 consecutive q of 16 channel groups are one tile load with the plane as
+// row stride. plane_words >= round_up(OH*Wp, 32) + (KH-1)*dil_h*Wp + (KW-1)*dil_w. Weights
+// are qconv's packed rows [M][K = KH*KW*Cp]. Needs amx_usable().
+struct QConvAmxArgs {
+  const uint8_t* planes;
+  int64_t N, G, Wp, plane_words;
+  int64_t OH, OW, KH, KW, dil_h, dil_w;
+  const uint8_t* weights;
+  int64_t M, K;
+};
+void qconv_direct_amx(const QConvAmxArgs& a, const QEpilogue& e, float* Y, ThreadPool* pool);
 
 }  // namespace kiln::cpu
 

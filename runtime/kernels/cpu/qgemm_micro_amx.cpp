@@ -2,12 +2,16 @@
 // the row operand by a 16 x 64-byte tile of the panel, 16 rows x 16 columns x 64 K per
 // instruction. The packed panel ([K/4][32 columns][4 bytes]) is already AMX's B layout: two
 // tiles of 16 columns read with a 128-byte row stride. Up to kQMRAmx rows per call.
+// Also the direct stride-1 convolution (qconv_direct_amx), which needs no im2col at all.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
 #include "runtime/kernels/cpu/qgemm_kernel.h"
+#include "runtime/kernels/cpu/qgemm_util.h"
+#include "runtime/threadpool/thread_pool.h"
 
 namespace kiln::cpu {
 namespace {
@@ -81,10 +85,107 @@ void tile(const uint8_t* rows, int64_t rs, int nrows, const uint8_t* panel, int6
   _tile_stored(1, acc + 16, kQNR * 4);
 }
 
+// One 16-row block of output channels times 32 consecutive positions q of the wide output
+// grid (see qgemm_kernel.h): C0 covers q0..q0+15, C1 q0+16..q0+31.
+void direct_block(const QConvAmxArgs& a, const uint8_t* image, const uint8_t* w, int nrows,
+                  int64_t q0, int32_t* acc) {
+  const int64_t full = a.G / 16, rem = a.G % 16;
+  const int64_t plane_bytes = a.plane_words * 4;
+  configure(nrows, static_cast<int>(rem));
+  _tile_zero(0);
+  _tile_zero(1);
+  for (int64_t kh = 0; kh < a.KH; ++kh)
+    for (int64_t kw = 0; kw < a.KW; ++kw) {
+      const uint8_t* wt = w + (kh * a.KW + kw) * a.G * 4;
+      const uint8_t* x = image + (q0 + kh * a.dil_h * a.Wp + kw * a.dil_w) * 4;
+      for (int64_t b = 0; b < full; ++b) {
+        _tile_loadd(2, wt + 64 * b, a.K);
+        _tile_loadd(3, x + b * 16 * plane_bytes, plane_bytes);
+        _tile_loadd(4, x + b * 16 * plane_bytes + 64, plane_bytes);
+        _tile_dpbsud(0, 2, 3);
+        _tile_dpbsud(1, 2, 4);
+      }
+      if (rem > 0) {
+        _tile_loadd(5, wt + 64 * full, a.K);
+        _tile_loadd(6, x + full * 16 * plane_bytes, plane_bytes);
+        _tile_loadd(7, x + full * 16 * plane_bytes + 64, plane_bytes);
+        _tile_dpbsud(0, 5, 6);
+        _tile_dpbsud(1, 5, 7);
+      }
+    }
+  _tile_stored(0, acc, kQNR * 4);
+  _tile_stored(1, acc + 16, kQNR * 4);
+}
+
+// dequantize_tile for per-row (conv) epilogues, 16 lanes at a time: the same arithmetic in the
+// same order per element (int32 subtract, one f32 multiply, one f32 add, max), so the result
+// is bit-identical to the portable version.
+void dequantize_rows(const int32_t* acc, int rows, int cols, const QEpilogue& e, int64_t row0,
+                     float* c, int64_t ldc) {
+  const __mmask16 tail = static_cast<__mmask16>((1u << (cols % 16)) - 1);
+  for (int r = 0; r < rows; ++r) {
+    const int64_t ch = row0 + r;
+    const __m512i off = _mm512_set1_epi32(e.zero_point * e.wsum[ch]);
+    const __m512 scale = _mm512_set1_ps(e.x_scale * e.w_scale[ch]);
+    const __m512 bias = _mm512_set1_ps(e.bias ? e.bias[ch] : 0.0f);
+    const int32_t* a = acc + r * kQNR;
+    float* out = c + r * ldc;
+    for (int j = 0; j < cols; j += 16) {
+      const __mmask16 m = j + 16 <= cols ? static_cast<__mmask16>(0xffff) : tail;
+      const __m512i v = _mm512_sub_epi32(_mm512_maskz_loadu_epi32(m, a + j), off);
+      __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(v), scale);
+      if (e.bias) f = _mm512_add_ps(f, bias);
+      if (e.relu) f = _mm512_max_ps(f, _mm512_setzero_ps());
+      _mm512_mask_storeu_ps(out + j, m, f);
+    }
+  }
+  if (e.post) e.post(e.post_closure, c, ldc, rows, cols);
+}
+
 }  // namespace
 
-void qtile_amx(const uint8_t* rows, int64_t row_stride, int nrows, const uint8_t* panel,
-               int64_t kq, bool rows_signed, int32_t* acc) {
+void qconv_direct_amx(const QConvAmxArgs& a, const QEpilogue& e, float* Y, ThreadPool* pool) {
+  const int64_t P = a.OH * a.OW, Q = a.OH * a.Wp;
+  const int64_t qblocks = (Q + kQNR - 1) / kQNR, mblocks = (a.M + kQMRAmx - 1) / kQMRAmx;
+  // Tasks: (image, 16-channel block, run of 8 q-blocks); each output element is computed by one
+  // task in a fixed order, so results do not depend on the split.
+  constexpr int64_t kQBlocksPerTask = 8;
+  const int64_t qtasks = (qblocks + kQBlocksPerTask - 1) / kQBlocksPerTask;
+  const auto run = [&](int64_t t0, int64_t t1) {
+    alignas(64) int32_t acc[kQMRMax * kQNR];
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t qt = t % qtasks, mb = (t / qtasks) % mblocks, n = t / (qtasks * mblocks);
+      const int64_t m0 = mb * kQMRAmx;
+      const int nrows = static_cast<int>(std::min<int64_t>(kQMRAmx, a.M - m0));
+      const uint8_t* image = a.planes + n * a.G * a.plane_words * 4;
+      float* y = Y + (n * a.M + m0) * P;
+      const int64_t qb1 = std::min(qblocks, (qt + 1) * kQBlocksPerTask);
+      for (int64_t qb = qt * kQBlocksPerTask; qb < qb1; ++qb) {
+        const int64_t q0 = qb * kQNR;
+        direct_block(a, image, a.weights + m0 * a.K, nrows, q0, acc);
+        // Columns q with q % Wp < OW are outputs; store them as runs within an output row.
+        for (int64_t j = 0; j < kQNR && q0 + j < Q;) {
+          const int64_t q = q0 + j, oh = q / a.Wp, ow = q % a.Wp;
+          if (ow >= a.OW) {
+            j += a.Wp - ow;
+            continue;
+          }
+          const int64_t run_len = std::min<int64_t>({a.OW - ow, kQNR - j, Q - q});
+          dequantize_rows(acc + j, nrows, static_cast<int>(run_len), e, m0, y + oh * a.OW + ow, P);
+          j += run_len;
+        }
+      }
+    }
+  };
+  const int64_t tasks = a.N * mblocks * qtasks;
+  if (pool && tasks > 1)
+    pool->parallel_for(tasks, run);
+  else
+    run(0, tasks);
+}
+
+void qtile_amx(const uint8_t* rows, int64_t row_stride, int nrows, const uint8_t* panel, int64_t kq,
+               bool rows_signed, int32_t* acc) {
   if (rows_signed)
     tile<true>(rows, row_stride, nrows, panel, kq, acc);
   else
