@@ -1,8 +1,9 @@
-// The optimized CPU kernels behind cpu_kernel() against the reference kernels: pooling and its
-// gradient, the elementwise ops of training graphs, ReduceSum, and the softmax cross-entropy
-// gradient; every case on 1 and 2 threads, which must agree bit for bit.
+// The optimized CPU kernels behind cpu_kernel() against the reference kernels: pooling (on
+// every ISA) and its gradient, the elementwise ops of training graphs, ReduceSum, and the
+// softmax cross-entropy gradient; every case on 1 and 2 threads, which must agree bit for bit.
 #include <gtest/gtest.h>
 
+#include "runtime/kernels/cpu/cpu_isa.h"
 #include "tests/kernels/cpu_kernel_test_util.h"
 
 namespace kiln::test {
@@ -58,6 +59,42 @@ TEST(CpuKernelTablePool, AveragePoolPadsAndCeilMode) {
   }
   const Tensor x = random_f32({3, 5, 7, 6}, 990);
   check_fast_matches_ref("GlobalAveragePool", OpKind::GlobalAveragePool, {&x}, {}, 1, 1e-5, 1e-6);
+}
+
+// MaxPool and AveragePool on planes wider than a vector, through every ISA's window kernels:
+// the network shapes (3x3 stride 2 pad 1, 3x3 stride 1, 2x2 stride 2) and ceil_mode windows
+// that run past the input.
+TEST(CpuKernelTablePool, PoolsEveryIsaWidePlanes) {
+  struct Case {
+    std::vector<int64_t> k, s, pads;
+    int64_t ceil_mode;
+    Dims x;
+  };
+  const std::vector<Case> cases = {
+      {{3, 3}, {2, 2}, {1, 1, 1, 1}, 0, {1, 3, 45, 67}},
+      {{3, 3}, {1, 1}, {1, 1, 1, 1}, 0, {2, 2, 18, 37}},
+      {{2, 2}, {2, 2}, {0, 0, 0, 0}, 0, {1, 4, 28, 28}},
+      {{3, 3}, {2, 2}, {0, 0, 0, 0}, 1, {1, 2, 20, 35}},
+      {{5, 5}, {1, 1}, {2, 2, 2, 2}, 0, {1, 2, 9, 40}},
+  };
+  for (cpu::Isa isa : {cpu::Isa::Scalar, cpu::Isa::Avx2, cpu::Isa::Avx512}) {
+    if (!cpu::isa_supported(isa)) continue;
+    cpu::force_isa(isa);
+    for (size_t i = 0; i < cases.size(); ++i) {
+      const Case& c = cases[i];
+      const Tensor x = random_f32(c.x, 700 + static_cast<uint32_t>(i));
+      const std::string what = std::string(cpu::isa_name(isa)) + " case " + std::to_string(i);
+      const Attributes a = pool_attrs(c.k, c.s, c.pads, {1, 1}, c.ceil_mode);
+      check_fast_matches_ref(what + " MaxPool", OpKind::MaxPool, {&x}, a, 1, 0, 0);
+      for (int64_t include_pad : {0, 1}) {
+        Attributes avg = a;
+        avg.set("count_include_pad", Attribute::of_int(include_pad));
+        check_fast_matches_ref(what + " AveragePool pad " + std::to_string(include_pad),
+                               OpKind::AveragePool, {&x}, avg, 1, 1e-6, 1e-6);
+      }
+    }
+    cpu::reset_isa();
+  }
 }
 
 TEST(CpuKernelTablePool, MaxPoolGradScattersToArgmax) {

@@ -1,9 +1,11 @@
-// kiln_conv2d against the reference Conv kernel: pointwise, implicit-GEMM (strides, asymmetric
-// pads, dilations, groups) and depthwise paths, bias + ReLU epilogue, every ISA this CPU runs,
-// and identical results for 1, 2 and 3 threads.
+// kiln_conv2d against the reference Conv kernel: pointwise, implicit-GEMM, direct (strides,
+// asymmetric pads, dilations, groups) and depthwise paths, bias + ReLU epilogue, every ISA this
+// CPU runs, and identical results for 1, 2 and 3 threads.
 #include <algorithm>
 
 #include "runtime/kernels/cpu/conv.h"
+#include "runtime/kernels/cpu/conv_direct.h"
+#include "runtime/kernels/cpu/half_convert.h"
 #include "runtime/threadpool/thread_pool.h"
 #include "tests/kernels_cpu/cpu_kernel_test_util.h"
 
@@ -102,6 +104,183 @@ TEST(CpuConv, DepthwiseStridesPadsDilations) {
   for (const ConvCase& c : cases) check_case(c, rng, &pool);
 }
 
+// Random depthwise shapes around the fast paths' edges: 3x3 / 5x5 at stride 1 and 2 (the
+// fixed kernels), 2x2, 3x1, 7x7, stride 3 and dilations (the generic one); planes narrower and
+// wider than one vector, with partial vectors, heights around the row-block sizes and
+// asymmetric pads, on every ISA, with no pool and 2 threads (identical results).
+TEST(CpuConv, DepthwiseRandomShapesEveryIsa) {
+  std::mt19937 rng(24);
+  ThreadPool pool(2);
+  auto pick = [&](int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+  };
+  const int64_t kernels[][2] = {{3, 3}, {3, 3}, {3, 3}, {5, 5}, {5, 5}, {2, 2}, {3, 1}, {7, 7}};
+  for (int i = 0; i < 48; ++i) {
+    ConvCase c{};
+    const int64_t* k = kernels[pick(0, 7)];
+    c.KH = k[0];
+    c.KW = k[1];
+    c.C = c.M = c.group = pick(1, 4);
+    c.N = pick(1, 2);
+    c.sh = c.sw = i % 9 == 8 ? 3 : pick(1, 2);
+    if (i % 11 == 10) c.sw = c.sh == 1 ? 2 : 1;
+    c.dh = c.dw = i % 7 == 6 ? 2 : 1;
+    c.pt = pick(0, c.KH - 1);
+    c.pb = pick(0, c.KH - 1);
+    c.pl = pick(0, c.KW - 1);
+    c.pr = pick(0, c.KW - 1);
+    c.H = pick(c.dh * (c.KH - 1) + 1, 24);
+    c.W = pick(c.dw * (c.KW - 1) + 1, i % 2 ? 20 : 75);
+    c.bias = i % 4 != 3;
+    c.relu = i % 3 == 0;
+    const ConvData d = make_data(c, rng);
+    const Tensor want = reference(c, d);
+    const double tol = 2e-6 * static_cast<double>(c.KH * c.KW + 8);
+    for (cpu::Isa isa : supported_isas()) {
+      ForceIsa force(isa);
+      const std::vector<float> one = run_cpu(c, d, nullptr);
+      ASSERT_EQ(static_cast<int64_t>(one.size()), want.numel()) << describe(c, isa);
+      expect_all_close(one.data(), want.data<float>(), want.numel(), tol,
+                       describe(c, isa) + " pads " + std::to_string(c.pt) + std::to_string(c.pl) +
+                           std::to_string(c.pb) + std::to_string(c.pr) + " d" +
+                           std::to_string(c.dh) + " " + std::to_string(c.H) + "x" +
+                           std::to_string(c.W));
+      EXPECT_EQ(one, run_cpu(c, d, &pool)) << describe(c, isa);
+    }
+  }
+}
+
+// The epilogue's `post` sees every finished depthwise plane after bias and ReLU.
+TEST(CpuConv, DepthwisePostEpilogueRunsOnEveryPlane) {
+  std::mt19937 rng(25);
+  const ConvCase c{2, 3, 19, 37, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 3, true, true};
+  const ConvData d = make_data(c, rng);
+  const Tensor want = reference(c, d);
+  const KilnConv2dShape s = shape_of(c);
+  std::vector<float> packed(kiln_conv2d_packed_weights_size(&s) / sizeof(float));
+  kiln_conv2d_pack_weights(&s, d.w.data<float>(), packed.data());
+  struct Post {
+    static void twice_plus_one(void*, float* y, int64_t ldc, int64_t rows, int64_t cols) {
+      for (int64_t r = 0; r < rows; ++r) {
+        for (int64_t j = 0; j < cols; ++j) y[r * ldc + j] = 2.0f * y[r * ldc + j] + 1.0f;
+      }
+    }
+  };
+  ThreadPool pool(2);
+  for (cpu::Isa isa : supported_isas()) {
+    ForceIsa force(isa);
+    for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
+      std::vector<float> y(static_cast<size_t>(want.numel()), -7.0f);
+      const KilnGemmEpilogue ep{d.b.data<float>(), nullptr, 1, &Post::twice_plus_one, nullptr};
+      kiln_conv2d_ex(&s, packed.data(), d.x.data<float>(), &ep, y.data(), p);
+      std::vector<float> expect(want.data<float>(), want.data<float>() + want.numel());
+      for (float& v : expect) v = 2.0f * v + 1.0f;
+      expect_all_close(y.data(), expect.data(), want.numel(), 1e-4, describe(c, isa));
+    }
+  }
+}
+
+// Random dense shapes around the direct path's edges (AVX-512: stride 1, or stride > 1 over
+// few channels): output rows narrower and wider than one tile, so tiles cross rows and hold
+// junk columns; channel counts that are not multiples of the 8-row panels; groups, dilations,
+// asymmetric pads, strides 2 and 3, several images. Every ISA, no pool and 2 threads.
+TEST(CpuConv, DenseRandomShapesEveryIsa) {
+  std::mt19937 rng(26);
+  ThreadPool pool(2);
+  auto pick = [&](int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+  };
+  const int64_t kernels[][2] = {{3, 3}, {3, 3}, {3, 3}, {5, 5}, {7, 7}, {2, 2}, {3, 1}, {1, 3}};
+  int direct_cases = 0;
+  for (int i = 0; i < 40; ++i) {
+    ConvCase c{};
+    const int64_t* k = kernels[pick(0, 7)];
+    c.KH = k[0];
+    c.KW = k[1];
+    c.group = i % 5 == 4 ? 2 : 1;
+    c.C = c.group * pick(1, i % 3 ? 6 : 20);
+    c.M = c.group * pick(1, 19);
+    c.N = pick(1, 3);
+    c.sh = c.sw = i % 4 == 3 ? pick(2, 3) : 1;
+    c.dh = c.dw = i % 7 == 6 ? 2 : 1;
+    c.pt = pick(0, c.KH - 1);
+    c.pb = pick(0, c.KH - 1);
+    c.pl = pick(0, c.KW - 1);
+    c.pr = pick(0, c.KW - 1);
+    c.H = pick(c.dh * (c.KH - 1) + 1, 20);
+    c.W = pick(c.dw * (c.KW - 1) + 1, i % 2 ? 14 : 70);
+    c.bias = i % 4 != 2;
+    c.relu = i % 3 == 0;
+    direct_cases += cpu::direct_conv_preferred(shape_of(c));
+    const ConvData d = make_data(c, rng);
+    const Tensor want = reference(c, d);
+    const double tol = 2e-6 * static_cast<double>(c.C / c.group * c.KH * c.KW + 8);
+    for (cpu::Isa isa : supported_isas()) {
+      ForceIsa force(isa);
+      const std::vector<float> one = run_cpu(c, d, nullptr);
+      ASSERT_EQ(static_cast<int64_t>(one.size()), want.numel()) << describe(c, isa);
+      expect_all_close(one.data(), want.data<float>(), want.numel(), tol,
+                       describe(c, isa) + " " + std::to_string(c.H) + "x" + std::to_string(c.W));
+      EXPECT_EQ(one, run_cpu(c, d, &pool)) << describe(c, isa);
+    }
+  }
+  EXPECT_GE(direct_cases, 20);  // most shapes exercise the direct path where AVX-512 runs
+}
+
+// Dense paths (direct and im2col GEMM): `post` sees each output element once, after bias and
+// ReLU; fp16-packed weights give exactly what the same weights rounded to fp16 give packed as
+// f32.
+TEST(CpuConv, DensePostEpilogueAndHalfWeights) {
+  std::mt19937 rng(27);
+  ThreadPool pool(2);
+  struct Post {
+    static void twice_plus_one(void*, float* y, int64_t ldc, int64_t rows, int64_t cols) {
+      for (int64_t r = 0; r < rows; ++r) {
+        for (int64_t j = 0; j < cols; ++j) y[r * ldc + j] = 2.0f * y[r * ldc + j] + 1.0f;
+      }
+    }
+  };
+  const ConvCase cases[] = {
+      {2, 5, 13, 37, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true, true},  // direct
+      {1, 3, 30, 30, 16, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1, true, true},  // direct, stem-like
+      {1, 24, 9, 9, 10, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, true, true},   // GEMM (strided, deep)
+  };
+  for (const ConvCase& c : cases) {
+    const ConvData d = make_data(c, rng);
+    const Tensor want = reference(c, d);
+    const KilnConv2dShape s = shape_of(c);
+    for (cpu::Isa isa : supported_isas()) {
+      ForceIsa force(isa);
+      std::vector<float> packed(kiln_conv2d_packed_weights_size(&s) / sizeof(float));
+      kiln_conv2d_pack_weights(&s, d.w.data<float>(), packed.data());
+      for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
+        std::vector<float> y(static_cast<size_t>(want.numel()), -7.0f);
+        const KilnGemmEpilogue ep{d.b.data<float>(), nullptr, 1, &Post::twice_plus_one, nullptr};
+        kiln_conv2d_ex(&s, packed.data(), d.x.data<float>(), &ep, y.data(), p);
+        std::vector<float> expect(want.data<float>(), want.data<float>() + want.numel());
+        for (float& v : expect) v = 2.0f * v + 1.0f;
+        expect_all_close(y.data(), expect.data(), want.numel(), 1e-4, describe(c, isa));
+      }
+      // fp16 weights: round them, then compare the two packings bit for bit.
+      const int64_t nw = d.w.numel();
+      std::vector<uint16_t> half(static_cast<size_t>(nw));
+      std::vector<float> rounded(static_cast<size_t>(nw));
+      cpu::narrow_to_half(d.w.data<float>(), half.data(), nw);
+      cpu::widen_half(half.data(), rounded.data(), nw);
+      std::vector<float> packed_f32(kiln_conv2d_packed_weights_size(&s) / sizeof(float));
+      kiln_conv2d_pack_weights(&s, rounded.data(), packed_f32.data());
+      std::vector<float> packed_f16(kiln_conv2d_packed_weights_half_size(&s) / sizeof(float) + 1);
+      kiln_conv2d_pack_weights_half(&s, rounded.data(), packed_f16.data());
+      std::vector<float> y32(static_cast<size_t>(want.numel())), y16(y32.size());
+      kiln_conv2d(&s, packed_f32.data(), d.x.data<float>(), d.b.data<float>(), 0, y32.data(),
+                  &pool);
+      kiln_conv2d(&s, packed_f16.data(), d.x.data<float>(), d.b.data<float>(), 0, y16.data(),
+                  &pool);
+      EXPECT_EQ(y32, y16) << describe(c, isa);
+    }
+  }
+}
+
 TEST(CpuConv, ThreadCountsGiveIdenticalResults) {
   std::mt19937 rng(23);
   ThreadPool p2(2), p3(3);
@@ -110,6 +289,8 @@ TEST(CpuConv, ThreadCountsGiveIdenticalResults) {
       {3, 16, 20, 20, 16, 1, 1},
       {1, 24, 30, 30, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 24, true, true},
       {2, 8, 10, 10, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4},
+      {9, 4, 12, 21, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true, true},  // images per thread
+      {1, 3, 40, 40, 24, 7, 7, 2, 2, 3, 3, 3, 3},                       // strided direct
   };
   for (const ConvCase& c : cases) {
     const ConvData d = make_data(c, rng);

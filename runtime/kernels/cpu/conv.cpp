@@ -1,5 +1,6 @@
 // Public convolution entry points: shape validation, weight packing (one pre-packed SGEMM A
-// operand per group, or the raw taps for depthwise), and the per-image / per-group dispatch.
+// operand per group, the direct path's 8-row panels, or the raw taps for depthwise), and the
+// per-image / per-group dispatch.
 #include "runtime/kernels/cpu/conv.h"
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/kernels/cpu/conv_direct.h"
 #include "runtime/kernels/cpu/conv_im2col_source.h"
 #include "runtime/kernels/cpu/depthwise_conv.h"
 #include "runtime/kernels/cpu/half_convert.h"
@@ -17,7 +19,7 @@
 namespace kiln::cpu {
 namespace {
 
-enum class ConvPath : int32_t { Gemm = 1, Depthwise = 2 };
+enum class ConvPath : int32_t { Gemm = 1, Depthwise = 2, Direct = 3 };
 
 // Precedes the packed weights; 64 bytes keeps what follows 64-byte aligned.
 struct alignas(64) ConvPackHeader {
@@ -28,7 +30,7 @@ struct alignas(64) ConvPackHeader {
 };
 constexpr uint32_t kConvPackMagic = 0x4b43504bu;  // "KCPK"
 // fp16 layout: the header, then per group its 64-byte SGEMM pack header and its floats as
-// fp16 padded to 64 bytes (depthwise: the floats as fp16).
+// fp16 padded to 64 bytes (depthwise, direct: the floats as fp16).
 constexpr uint32_t kConvPackHalfMagic = 0x4843504bu;  // "KCPH"
 thread_local ScratchBuffer t_widened;
 static_assert(sizeof(ConvPackHeader) == 64);
@@ -67,6 +69,19 @@ void validate(const KilnConv2dShape& s) {
 
 bool is_depthwise(const KilnConv2dShape& s) { return s.group > 1 && s.group == s.C && s.M == s.C; }
 
+// The path packing picks for this shape on the active ISA.
+ConvPath pick_path(const KilnConv2dShape& s) {
+  if (is_depthwise(s)) return ConvPath::Depthwise;
+  if (active_isa() == Isa::Avx512 && direct_conv_preferred(s)) return ConvPath::Direct;
+  return ConvPath::Gemm;
+}
+
+// Floats after the header for the paths that store one flat array (all but Gemm).
+size_t flat_payload_floats(const KilnConv2dShape& s, ConvPath path) {
+  if (path == ConvPath::Depthwise) return static_cast<size_t>(s.M * s.KH * s.KW);
+  return direct_packed_floats(s);
+}
+
 bool is_pointwise(const KilnConv2dShape& s) {
   return s.KH == 1 && s.KW == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 &&
          s.pad_left == 0 && s.pad_bottom == 0 && s.pad_right == 0;
@@ -87,13 +102,19 @@ const char* payload(const void* header) {
   return static_cast<const char*>(header) + sizeof(ConvPackHeader);
 }
 
-const ConvPackHeader& read_header(const KilnConv2dShape& s, const void* packed) {
-  const auto* h = static_cast<const ConvPackHeader*>(packed);
-  if (h->magic != kConvPackMagic) bad_shape("weights were not packed by kiln_conv2d_pack_weights");
-  if (h->C != s.C || h->M != s.M || h->KH != s.KH || h->KW != s.KW || h->group != s.group) {
+// Copied out: callers' buffers need not be 64-byte aligned (the header type is).
+ConvPackHeader read_header(const KilnConv2dShape& s, const void* packed) {
+  ConvPackHeader h;
+  std::memcpy(&h, packed, sizeof h);
+  if (h.magic != kConvPackMagic) bad_shape("weights were not packed by kiln_conv2d_pack_weights");
+  if (h.path < static_cast<int32_t>(ConvPath::Gemm) ||
+      h.path > static_cast<int32_t>(ConvPath::Direct)) {
+    bad_shape("packed weights name an unknown path " + std::to_string(h.path));
+  }
+  if (h.C != s.C || h.M != s.M || h.KH != s.KH || h.KW != s.KW || h.group != s.group) {
     bad_shape("packed weights were made for another shape");
   }
-  return *h;
+  return h;
 }
 
 }  // namespace
@@ -115,17 +136,18 @@ int64_t kiln_conv2d_output_width(const KilnConv2dShape* s) {
 
 size_t kiln_conv2d_packed_weights_size(const KilnConv2dShape* s) {
   validate(*s);
-  if (is_depthwise(*s)) {
-    return sizeof(ConvPackHeader) + sizeof(float) * static_cast<size_t>(s->M * s->KH * s->KW);
+  const ConvPath path = pick_path(*s);
+  if (path != ConvPath::Gemm) {
+    return sizeof(ConvPackHeader) + sizeof(float) * flat_payload_floats(*s, path);
   }
   return sizeof(ConvPackHeader) + static_cast<size_t>(s->group) * group_pack_bytes(*s);
 }
 
 void kiln_conv2d_pack_weights(const KilnConv2dShape* s, const float* weights, void* packed) {
   validate(*s);
-  const bool dw = is_depthwise(*s);
+  const ConvPath path = pick_path(*s);
   ConvPackHeader h{kConvPackMagic,
-                   static_cast<int32_t>(dw ? ConvPath::Depthwise : ConvPath::Gemm),
+                   static_cast<int32_t>(path),
                    static_cast<int32_t>(active_isa()),
                    s->C,
                    s->M,
@@ -134,9 +156,12 @@ void kiln_conv2d_pack_weights(const KilnConv2dShape* s, const float* weights, vo
                    s->group};
   std::memcpy(packed, &h, sizeof h);
   char* out = static_cast<char*>(packed) + sizeof h;
-  if (dw) {
+  if (path == ConvPath::Depthwise) {
     std::memcpy(out, weights, sizeof(float) * static_cast<size_t>(s->M * s->KH * s->KW));
     return;
+  }
+  if (path == ConvPath::Direct) {
+    return pack_direct_weights(*s, weights, reinterpret_cast<float*>(out));
   }
   const int64_t mg = s->M / s->group, kg = (s->C / s->group) * s->KH * s->KW;
   for (int64_t g = 0; g < s->group; ++g) {
@@ -147,8 +172,9 @@ void kiln_conv2d_pack_weights(const KilnConv2dShape* s, const float* weights, vo
 
 size_t kiln_conv2d_packed_weights_half_size(const KilnConv2dShape* s) {
   validate(*s);
-  if (is_depthwise(*s)) {
-    return sizeof(ConvPackHeader) + sizeof(uint16_t) * static_cast<size_t>(s->M * s->KH * s->KW);
+  const ConvPath path = pick_path(*s);
+  if (path != ConvPath::Gemm) {
+    return sizeof(ConvPackHeader) + sizeof(uint16_t) * flat_payload_floats(*s, path);
   }
   return sizeof(ConvPackHeader) + static_cast<size_t>(s->group) * group_half_bytes(*s);
 }
@@ -162,9 +188,9 @@ void kiln_conv2d_pack_weights_half(const KilnConv2dShape* s, const float* weight
   std::memcpy(packed, &h, sizeof h);
   char* out = static_cast<char*>(packed) + sizeof h;
   const char* in = f32.data() + sizeof h;
-  if (is_depthwise(*s)) {
+  if (h.path != static_cast<int32_t>(ConvPath::Gemm)) {
     narrow_to_half(reinterpret_cast<const float*>(in), reinterpret_cast<uint16_t*>(out),
-                   s->M * s->KH * s->KW);
+                   static_cast<int64_t>(flat_payload_floats(*s, static_cast<ConvPath>(h.path))));
     return;
   }
   const size_t gf = group_pack_bytes(*s), gh = group_half_bytes(*s);
@@ -190,18 +216,25 @@ void kiln_conv2d_ex(const KilnConv2dShape* shape, const void* packed_weights, co
   const KilnGemmEpilogue ep = epilogue ? *epilogue : KilnGemmEpilogue{};
   if (ep.column_bias) throw std::invalid_argument("kiln_conv2d_ex: column_bias is not supported");
   const float* bias = ep.row_bias;
-  if (static_cast<const ConvPackHeader*>(packed_weights)->magic == kConvPackHalfMagic) {
+  uint32_t magic;
+  std::memcpy(&magic, packed_weights, sizeof magic);
+  if (magic == kConvPackHalfMagic) {
     // Widen once into this thread's scratch (pool workers read it while this call waits).
     ConvPackHeader h;
     std::memcpy(&h, packed_weights, sizeof h);
-    const size_t bytes = kiln_conv2d_packed_weights_size(shape);
-    char* wide = reinterpret_cast<char*>(t_widened.floats(bytes / sizeof(float) + 1));
     h.magic = kConvPackMagic;
+    validate(s);
+    read_header(s, &h);  // checks the shape and the path before sizing anything
+    const bool flat = h.path != static_cast<int32_t>(ConvPath::Gemm);
+    const size_t bytes =
+        sizeof h + (flat ? sizeof(float) * flat_payload_floats(s, static_cast<ConvPath>(h.path))
+                         : static_cast<size_t>(s.group) * group_pack_bytes(s));
+    char* wide = reinterpret_cast<char*>(t_widened.floats(bytes / sizeof(float) + 1));
     std::memcpy(wide, &h, sizeof h);
     const char* in = static_cast<const char*>(packed_weights) + sizeof h;
-    if (is_depthwise(s)) {
+    if (flat) {
       widen_half(reinterpret_cast<const uint16_t*>(in), reinterpret_cast<float*>(wide + sizeof h),
-                 s.M * s.KH * s.KW);
+                 static_cast<int64_t>(flat_payload_floats(s, static_cast<ConvPath>(h.path))));
     } else {
       const size_t gf = group_pack_bytes(s), gh = group_half_bytes(s);
       for (int64_t g = 0; g < s.group; ++g) {
@@ -215,11 +248,18 @@ void kiln_conv2d_ex(const KilnConv2dShape* shape, const void* packed_weights, co
     return kiln_conv2d_ex(shape, wide, X, epilogue, Y, pool);
   }
   const int64_t oh = kiln_conv2d_output_height(shape), ow = kiln_conv2d_output_width(shape);
-  const ConvPackHeader& h = read_header(s, packed_weights);
+  const ConvPackHeader h = read_header(s, packed_weights);
   if (s.N == 0) return;
   if (h.path == static_cast<int32_t>(ConvPath::Depthwise)) {
     depthwise_conv(s, oh, ow, static_cast<Isa>(h.isa),
                    reinterpret_cast<const float*>(payload(packed_weights)), X, ep, Y, pool);
+    return;
+  }
+  if (h.path == static_cast<int32_t>(ConvPath::Direct)) {
+    if (!isa_supported(Isa::Avx512)) {
+      bad_shape("weights were packed for AVX-512, which this CPU lacks");
+    }
+    direct_conv(s, oh, ow, reinterpret_cast<const float*>(payload(packed_weights)), X, ep, Y, pool);
     return;
   }
   // The packed A buffers carry their own header; the SGEMM kernel is the one that packed them.

@@ -6,6 +6,8 @@
 //  - depthwise (group == C == M): direct per-channel kernel, vectorized along output rows with
 //    AVX-512 / AVX2 for stride 1 (any kernel size and dilation), portable otherwise;
 //  - 1x1, stride 1, no pad: one SGEMM per image and group, B = X viewed as C x (H*W);
+//  - AVX-512, KxK at stride 1 (or strided over few input channels, as stems are): direct
+//    convolution on a zero-bordered copy of the image, no im2col (conv_direct.h);
 //  - everything else: implicit GEMM, W (M x C*KH*KW, pre-packed once) times im2col(X), the
 //    im2col panels packed straight from the image into the SGEMM's B panels (no im2col buffer).
 // Bias and ReLU are applied by the SGEMM epilogue (row_bias: one per output channel).

@@ -1,8 +1,9 @@
 // Pooling op kernels (f32, NCHW, 2-D windows), planes split over the pool:
-//   MaxPool            kiln_max_pool2d when only Y is wanted and every window has an
-//                      in-bounds tap; with Indices (training) a direct loop that keeps the
+//   MaxPool            window_plane when only Y is wanted and every window has an in-bounds
+//                      tap; with Indices (training) a direct loop that keeps the
 //                      reference's rule: taps in row-major order, the first maximum wins;
-//   AveragePool        direct loop, count_include_pad and ceil_mode as the reference;
+//   AveragePool        window_plane sums divided by each window's count (count_include_pad
+//                      and ceil_mode as the reference);
 //   GlobalAveragePool  kiln_global_average_pool;
 //   KilnMaxPoolGrad    each (n, c) plane scatters its dY into its own dX plane, so planes run in
 //                      parallel; an index outside its plane sends the node to the reference.
@@ -13,6 +14,7 @@
 #include "ir/infer/window.h"
 #include "runtime/kernels/cpu/op_util.h"
 #include "runtime/kernels/cpu/pool.h"
+#include "runtime/kernels/cpu/sliding_window.h"
 
 namespace kiln::cpu {
 
@@ -58,6 +60,10 @@ bool every_window_has_a_tap(const PoolGeom& g) {
     if (lo == hi) return false;
   }
   return true;
+}
+
+PlaneWindow plane_window(const PoolGeom& g) {
+  return PlaneWindow{g.H, g.W, g.OH, g.OW, g.KH, g.KW, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw};
 }
 
 // The in-bounds taps of every output row and column, computed once per call: output (oh, ow)
@@ -119,16 +125,15 @@ void fast_MaxPool(KernelContext& ctx) {
   float* y = uninit_output(ctx, 0, out_dims).data<float>();
   const float* px = x.data<float>();
   if (!want_idx && every_window_has_a_tap(g)) {
-    // kiln_max_pool2d's floor rounding needs the pads that give the same output size.
-    KilnPool2dShape s{x.dim(0), x.dim(1), g.H,  g.W,  g.KH,        g.KW,        g.sh,
-                      g.sw,     g.ph,     g.pw, std::max<int64_t>(g.pad_end_h, 0),
-                      std::max<int64_t>(g.pad_end_w, 0), g.dh, g.dw};
-    while (kiln_pool2d_output_height(&s) < g.OH) ++s.pad_bottom;  // ceil_mode's extra row
-    while (kiln_pool2d_output_width(&s) < g.OW) ++s.pad_right;
-    if (kiln_pool2d_output_height(&s) == g.OH && kiln_pool2d_output_width(&s) == g.OW) {
-      kiln_max_pool2d(&s, px, y, ctx.pool);
-      return;
-    }
+    const PlaneWindow w = plane_window(g);
+    const Isa isa = active_isa();
+    parallel_ranges(ctx.pool, g.planes, g.H * g.W, [&](int64_t b, int64_t e) {
+      for (int64_t p = b; p < e; ++p) {
+        window_plane(isa, w, WindowOp::Max, nullptr, 0.0f, false, px + p * g.H * g.W,
+                     y + p * g.OH * g.OW);
+      }
+    });
+    return;
   }
   int64_t* ind = want_idx ? uninit_output(ctx, 1, out_dims).data<int64_t>() : nullptr;
   const int64_t in_plane = g.H * g.W, out_plane = g.OH * g.OW;
@@ -155,27 +160,35 @@ void fast_AveragePool(KernelContext& ctx) {
     for (int64_t t = 0; t < k; ++t) n += start + t * dil < end;
     return n;
   };
+  // Window sums by window_plane (a depthwise convolution with all-ones taps: the same
+  // additions, in the same order, as the reference), then each output divided by its count.
+  std::vector<int64_t> row_n(static_cast<size_t>(g.OH)), col_n(static_cast<size_t>(g.OW));
+  for (int64_t o = 0; o < g.OH; ++o) {
+    int64_t lo, hi;
+    g.taps_h(o, &lo, &hi);
+    row_n[static_cast<size_t>(o)] =
+        include_pad ? padded(o * g.sh - g.ph, g.dh, g.KH, g.H + g.pad_end_h) : hi - lo;
+  }
+  for (int64_t o = 0; o < g.OW; ++o) {
+    int64_t lo, hi;
+    g.taps_w(o, &lo, &hi);
+    col_n[static_cast<size_t>(o)] =
+        include_pad ? padded(o * g.sw - g.pw, g.dw, g.KW, g.W + g.pad_end_w) : hi - lo;
+  }
+  const std::vector<float> ones(static_cast<size_t>(g.KH * g.KW), 1.0f);
+  const PlaneWindow w = plane_window(g);
+  const Isa isa = active_isa();
   const int64_t in_plane = g.H * g.W, out_plane = g.OH * g.OW;
   parallel_ranges(ctx.pool, g.planes, in_plane, [&](int64_t b, int64_t e) {
     for (int64_t p = b; p < e; ++p) {
-      const float* xp = px + p * in_plane;
       float* yp = y + p * out_plane;
+      window_plane(isa, w, WindowOp::Conv, ones.data(), 0.0f, false, px + p * in_plane, yp);
       for (int64_t oh = 0; oh < g.OH; ++oh) {
-        int64_t h0, h1;
-        g.taps_h(oh, &h0, &h1);
+        float* row = yp + oh * g.OW;
+        const int64_t rn = row_n[static_cast<size_t>(oh)];
         for (int64_t ow = 0; ow < g.OW; ++ow) {
-          int64_t w0, w1;
-          g.taps_w(ow, &w0, &w1);
-          float sum = 0.0f;
-          for (int64_t kh = h0; kh < h1; ++kh) {
-            const float* row = xp + (oh * g.sh - g.ph + kh * g.dh) * g.W;
-            for (int64_t kw = w0; kw < w1; ++kw) sum += row[ow * g.sw - g.pw + kw * g.dw];
-          }
-          const int64_t n =
-              include_pad ? padded(oh * g.sh - g.ph, g.dh, g.KH, g.H + g.pad_end_h) *
-                                padded(ow * g.sw - g.pw, g.dw, g.KW, g.W + g.pad_end_w)
-                          : (h1 - h0) * (w1 - w0);
-          yp[oh * g.OW + ow] = n == 0 ? 0.0f : sum / static_cast<float>(n);
+          const int64_t n = rn * col_n[static_cast<size_t>(ow)];
+          row[ow] = n == 0 ? 0.0f : row[ow] / static_cast<float>(n);
         }
       }
     }

@@ -4,14 +4,10 @@
 #include <limits>
 #include <stdexcept>
 
-#include "runtime/kernels/cpu/sgemm_pack.h"
+#include "runtime/kernels/cpu/sliding_window.h"
 #include "runtime/threadpool/thread_pool.h"
 
 namespace {
-
-using kiln::cpu::ScratchBuffer;
-
-thread_local ScratchBuffer t_padded_plane;
 
 int64_t extent(int64_t in, int64_t k, int64_t stride, int64_t p0, int64_t p1, int64_t dil) {
   return (in + p0 + p1 - dil * (k - 1) - 1) / stride + 1;
@@ -39,36 +35,6 @@ void for_planes(int64_t planes, kiln::ThreadPool* pool, Fn fn) {
   }
 }
 
-// One plane: copied into a -inf-bordered plane, so every window reads in bounds and padding
-// never wins; for stride_w 1 each output row is an elementwise max of shifted input rows.
-void max_pool_plane(const KilnPool2dShape& s, int64_t oh_n, int64_t ow_n, const float* x,
-                    float* y) {
-  constexpr float kLowest = -std::numeric_limits<float>::infinity();
-  const int64_t hp = s.H + s.pad_top + s.pad_bottom, wp = s.W + s.pad_left + s.pad_right;
-  float* padded = t_padded_plane.floats(static_cast<size_t>(hp * wp));
-  for (int64_t r = 0; r < hp; ++r) {
-    float* d = padded + r * wp;
-    const int64_t ih = r - s.pad_top;
-    std::fill(d, d + wp, kLowest);
-    if (ih >= 0 && ih < s.H) std::copy(x + ih * s.W, x + (ih + 1) * s.W, d + s.pad_left);
-  }
-  for (int64_t oh = 0; oh < oh_n; ++oh) {
-    float* out = y + oh * ow_n;
-    std::fill(out, out + ow_n, kLowest);
-    for (int64_t kh = 0; kh < s.KH; ++kh) {
-      const float* row = padded + (oh * s.stride_h + kh * s.dilation_h) * wp;
-      for (int64_t kw = 0; kw < s.KW; ++kw) {
-        const float* r = row + kw * s.dilation_w;
-        if (s.stride_w == 1) {
-          for (int64_t ow = 0; ow < ow_n; ++ow) out[ow] = std::max(out[ow], r[ow]);
-        } else {
-          for (int64_t ow = 0; ow < ow_n; ++ow) out[ow] = std::max(out[ow], r[ow * s.stride_w]);
-        }
-      }
-    }
-  }
-}
-
 }  // namespace
 
 extern "C" {
@@ -87,8 +53,14 @@ void kiln_max_pool2d(const KilnPool2dShape* shape, const float* X, float* Y,
                      kiln::ThreadPool* pool) {
   const KilnPool2dShape& s = *shape;
   const int64_t oh = kiln_pool2d_output_height(shape), ow = kiln_pool2d_output_width(shape);
-  for_planes(s.N * s.C, pool,
-             [&](int64_t p) { max_pool_plane(s, oh, ow, X + p * s.H * s.W, Y + p * oh * ow); });
+  const kiln::cpu::PlaneWindow g{s.H,        s.W,          oh,           ow,
+                                 s.KH,       s.KW,         s.stride_h,   s.stride_w,
+                                 s.pad_top,  s.pad_left,   s.dilation_h, s.dilation_w};
+  const kiln::cpu::Isa isa = kiln::cpu::active_isa();
+  for_planes(s.N * s.C, pool, [&](int64_t p) {
+    kiln::cpu::window_plane(isa, g, kiln::cpu::WindowOp::Max, nullptr, 0.0f, false,
+                            X + p * s.H * s.W, Y + p * oh * ow);
+  });
 }
 
 void kiln_global_average_pool(int64_t N, int64_t C, int64_t H, int64_t W, const float* X, float* Y,
