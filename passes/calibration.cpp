@@ -37,8 +37,12 @@ void RangeObserver::observe(const float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     if (!std::isfinite(x[i])) continue;
     const float v = absolute ? std::fabs(x[i]) : x[i];
-    const int b = std::min(kBins - 1, static_cast<int>((v - lo) * scale));
-    hist_[static_cast<size_t>(std::max(b, 0))] += 1;
+    const int bin = std::min(kBins - 1, static_cast<int>((v - lo) * scale));
+    const auto b = static_cast<size_t>(std::max(bin, 0));
+    // Entropy: point masses go to their own histogram (see entropy_threshold): exact zeros (ReLU)
+    // and runs of one repeated value (a constant input region: image background, padding).
+    const bool point = absolute && (x[i] == 0.0f || (i > 0 && x[i] == x[i - 1]));
+    (point ? points_ : hist_)[b] += 1;
   }
 }
 
@@ -47,42 +51,57 @@ void RangeObserver::begin_second_round() {
   span_ = method_ == CalibrationMethod::Entropy ? std::max(std::fabs(min_), std::fabs(max_))
                                                 : max_ - min_;
   hist_.assign(kBins, 0.0);
+  points_.assign(kBins, 0.0);
 }
 
 Range RangeObserver::range() const {
   if (!seen_) return {0, 0};
   if (method_ == CalibrationMethod::MinMax || span_ <= 0) return {min_, max_};
+  if (method_ == CalibrationMethod::Entropy) {
+    const float t = entropy_threshold(hist_, points_, span_, min_ >= 0 ? 255 : 128);
+    return {std::max(min_, -t), std::min(max_, t)};
+  }
+  // Percentile: lower edge of the bin where the low tail ends, upper edge where the high one
+  // starts.
   double total = 0;
   for (double h : hist_) total += h;
   const float bin = span_ / kBins;
-  if (method_ == CalibrationMethod::Percentile) {
-    // Lower edge of the bin where the low tail ends, upper edge where the high tail starts.
-    const double tail = total * (100.0 - percentile_) / 100.0;
-    double acc = 0;
-    int lo_bin = 0;
-    while (lo_bin < kBins - 1 && acc + hist_[static_cast<size_t>(lo_bin)] <= tail)
-      acc += hist_[static_cast<size_t>(lo_bin++)];
-    acc = 0;
-    int hi_bin = kBins - 1;
-    while (hi_bin > lo_bin && acc + hist_[static_cast<size_t>(hi_bin)] <= tail)
-      acc += hist_[static_cast<size_t>(hi_bin--)];
-    return {min_ + lo_bin * bin, min_ + (hi_bin + 1) * bin};
-  }
-  const float t = entropy_threshold(hist_, span_, min_ >= 0 ? 255 : 128);
-  return {std::max(min_, -t), std::min(max_, t)};
+  const double tail = total * (100.0 - percentile_) / 100.0;
+  double acc = 0;
+  int lo_bin = 0;
+  while (lo_bin < kBins - 1 && acc + hist_[static_cast<size_t>(lo_bin)] <= tail)
+    acc += hist_[static_cast<size_t>(lo_bin++)];
+  acc = 0;
+  int hi_bin = kBins - 1;
+  while (hi_bin > lo_bin && acc + hist_[static_cast<size_t>(hi_bin)] <= tail)
+    acc += hist_[static_cast<size_t>(hi_bin--)];
+  return {min_ + lo_bin * bin, min_ + (hi_bin + 1) * bin};
 }
 
-float entropy_threshold(const std::vector<double>& hist, float span, int levels) {
+float entropy_threshold(const std::vector<double>& hist, const std::vector<double>& points,
+                        float span, int levels) {
   const int bins = static_cast<int>(hist.size());
+  if (points.size() != hist.size())
+    fail("entropy_threshold: ", points.size(), " point-mass bins for ", bins, " histogram bins");
   int best = bins;
   double best_kl = std::numeric_limits<double>::infinity();
   std::vector<double> p, q;
+  double hist_tail = 0, points_tail = 0;  // mass in bins i and up, updated as i grows
+  for (int b = levels; b < bins; ++b) {
+    hist_tail += hist[static_cast<size_t>(b)];
+    points_tail += points[static_cast<size_t>(b)];
+  }
   for (int i = levels; i <= bins; ++i) {
-    // P: the first i bins with everything beyond folded into the last one (clipping).
+    if (i > levels) {
+      hist_tail -= hist[static_cast<size_t>(i - 1)];
+      points_tail -= points[static_cast<size_t>(i - 1)];
+    }
+    // P: the first i bins, everything beyond folded into the last one (clipping).
     p.assign(hist.begin(), hist.begin() + i);
-    for (int j = i; j < bins; ++j) p[static_cast<size_t>(i - 1)] += hist[static_cast<size_t>(j)];
+    p[static_cast<size_t>(i - 1)] += hist_tail;
     // Q: the first i bins merged into `levels` groups, each group's mass spread evenly over
-    // its non-empty bins (empty bins stay empty: they hold no values to represent).
+    // the bins where P is non-empty (empty bins hold no values to represent; the last bin, which
+    // holds the clipped values, does).
     q.assign(static_cast<size_t>(i), 0.0);
     for (int l = 0; l < levels; ++l) {
       const int b0 = static_cast<int>(static_cast<int64_t>(l) * i / levels);
@@ -91,11 +110,20 @@ float entropy_threshold(const std::vector<double>& hist, float span, int levels)
       int nonzero = 0;
       for (int b = b0; b < b1; ++b) {
         mass += hist[static_cast<size_t>(b)];
-        nonzero += hist[static_cast<size_t>(b)] > 0;
+        nonzero += p[static_cast<size_t>(b)] > 0;
       }
       for (int b = b0; b < b1; ++b)
-        if (hist[static_cast<size_t>(b)] > 0) q[static_cast<size_t>(b)] = mass / nonzero;
+        if (p[static_cast<size_t>(b)] > 0) q[static_cast<size_t>(b)] = mass / nonzero;
     }
+    // Point masses stay point masses under quantization (moved by under half a level, never
+    // spread), so they enter P and Q alike; only their clipped part (in P's last bin) counts.
+    // Spreading them like the rest made a spike look like lost information at every wide
+    // threshold (MNIST conv1's background values: KL clipped 8% of that tensor).
+    for (int b = 0; b < i; ++b) {
+      p[static_cast<size_t>(b)] += points[static_cast<size_t>(b)];
+      q[static_cast<size_t>(b)] += points[static_cast<size_t>(b)];
+    }
+    p[static_cast<size_t>(i - 1)] += points_tail;
     double ps = 0, qs = 0;
     for (int b = 0; b < i; ++b) {
       ps += p[static_cast<size_t>(b)];

@@ -7,7 +7,9 @@
 //   entropy     the clipping threshold T on |x| whose 128-level (255 when the value is never
 //               negative) quantized histogram has the least KL divergence from the 2048-bin
 //               histogram of |x| (TensorRT's entropy calibration); range [max(min, -T), min(max, T)].
-//               Model inputs keep their min-max range under it (data, not a tailed activation).
+//               Point masses (exact zeros, runs of a repeated value) are kept apart, as
+//               quantization does not spread them. Model inputs keep their min-max range under it
+//               (data, not a tailed activation).
 #pragma once
 
 #include <map>
@@ -46,6 +48,7 @@ class RangeObserver {
   bool seen_ = false;
   float span_ = 0;                // percentile: histogram over [min_, max_]; entropy: [0, max|x|]
   std::vector<double> hist_;
+  std::vector<double> points_;    // entropy: the point masses' |x|, apart from hist_
 };
 
 // Runs `g` on `batches` and returns the range of each value in `values` (all f32).
@@ -54,7 +57,10 @@ std::map<const Value*, Range> calibrate(const Graph& g,
                                         const std::vector<const Value*>& values,
                                         CalibrationMethod method);
 
-// The entropy threshold alone: `hist` counts |x| over kBins equal bins of [0, span].
-float entropy_threshold(const std::vector<double>& hist, float span, int levels);
+// The entropy threshold alone: `hist` counts |x| of spread values and `points` of point masses
+// (values that quantization moves but does not spread), both over the same equal bins of
+// [0, span]. Returns the upper edge of the chosen bin count.
+float entropy_threshold(const std::vector<double>& hist, const std::vector<double>& points,
+                        float span, int levels);
 
 }  // namespace kiln
