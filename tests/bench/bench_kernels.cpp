@@ -2,7 +2,11 @@
 // (SGEMM, convolution) on fixed shapes with 1 and 2 threads and prints GFLOP/s, % of the
 // measured single-thread peak, and the reference kernel's time for the same shape.
 // A benchmark, not a test: it never fails on time.
-// Usage: kiln_bench_kernels [--repeats N] [--gemm-only] [--no-ref]
+// Usage: kiln_bench_kernels [--repeats N] [--gemm-only | --conv-only] [--no-ref] [--conv-ab]
+//   [--min] [--filter TEXT]
+// --conv-ab times each dense convolution twice, in the same process: packed for the im2col GEMM
+// path ("[im2col]", the only one before the direct path) and as packing picks ("[default]":
+// the direct path where conv_direct.h prefers it, on AVX-512).
 #include <immintrin.h>
 
 #include <algorithm>
@@ -16,6 +20,7 @@
 #include <vector>
 
 #include "runtime/kernels/cpu/conv.h"
+#include "runtime/kernels/cpu/conv_direct.h"
 #include "runtime/kernels/cpu/cpu_isa.h"
 #include "runtime/kernels/cpu/sgemm.h"
 #include "runtime/kernels/ref/evaluate.h"
@@ -82,6 +87,8 @@ double measure_peak(kiln::cpu::Isa isa) {
   return best;
 }
 
+bool g_use_min = false;  // --min: the fastest run instead of the median (busy machines)
+
 double median_seconds(int repeats, const std::function<void()>& fn) {
   fn();  // warm-up: page faults, packing buffers, thread start
   std::vector<double> t;
@@ -91,7 +98,7 @@ double median_seconds(int repeats, const std::function<void()>& fn) {
     t.push_back(seconds_since(t0));
   }
   std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
+  return g_use_min ? t.front() : t[t.size() / 2];
 }
 
 std::vector<float> random_floats(size_t n, uint32_t seed) {
@@ -127,7 +134,7 @@ struct Row {
 
 void print_row(const Row& r, double peak) {
   const auto gf = [&](double t) { return r.flops / t * 1e-9; };
-  std::printf("%-34s %9.3f %8.1f %6.1f%% %9.3f %8.1f %6.1f%% ", r.name.c_str(), r.t1 * 1e3,
+  std::printf("%-42s %9.3f %8.1f %6.1f%% %9.3f %8.1f %6.1f%% ", r.name.c_str(), r.t1 * 1e3,
               gf(r.t1), 100.0 * r.flops / r.t1 / peak, r.t2 * 1e3, gf(r.t2),
               100.0 * r.flops / r.t2 / (2 * peak));
   if (r.tref > 0) {
@@ -159,11 +166,12 @@ Row bench_sgemm(int64_t M, int64_t N, int64_t K, int repeats, kiln::ThreadPool& 
 struct ConvShape {
   const char* name;
   int64_t C, H, W, M, k, stride, pad, group;
+  int64_t N = 1;
 };
 
 Row bench_conv(const ConvShape& s, int repeats, kiln::ThreadPool& pool2, bool with_ref) {
   KilnConv2dShape shape{};
-  shape.N = 1;
+  shape.N = s.N;
   shape.C = s.C;
   shape.H = s.H;
   shape.W = s.W;
@@ -175,21 +183,21 @@ Row bench_conv(const ConvShape& s, int repeats, kiln::ThreadPool& pool2, bool wi
   shape.group = s.group;
   const int64_t OH = kiln_conv2d_output_height(&shape), OW = kiln_conv2d_output_width(&shape);
   const int64_t cg = s.C / s.group;
-  const std::vector<float> x = random_floats(static_cast<size_t>(s.C * s.H * s.W), 3);
+  const std::vector<float> x = random_floats(static_cast<size_t>(s.N * s.C * s.H * s.W), 3);
   const std::vector<float> w = random_floats(static_cast<size_t>(s.M * cg * s.k * s.k), 4);
   const std::vector<float> bias = random_floats(static_cast<size_t>(s.M), 5);
   std::vector<float> packed(kiln_conv2d_packed_weights_size(&shape) / sizeof(float) + 16);
   kiln_conv2d_pack_weights(&shape, w.data(), packed.data());
-  std::vector<float> y(static_cast<size_t>(s.M * OH * OW));
+  std::vector<float> y(static_cast<size_t>(s.N * s.M * OH * OW));
   auto run = [&](kiln::ThreadPool* pool) {
     return median_seconds(repeats, [&] {
       kiln_conv2d(&shape, packed.data(), x.data(), bias.data(), 1, y.data(), pool);
     });
   };
-  Row r{s.name, 2.0 * static_cast<double>(s.M * OH * OW * cg * s.k * s.k), run(nullptr),
+  Row r{s.name, 2.0 * static_cast<double>(s.N * s.M * OH * OW * cg * s.k * s.k), run(nullptr),
         run(&pool2), 0};
   if (!with_ref) return r;
-  const kiln::Tensor tx = as_tensor(x, {1, s.C, s.H, s.W});
+  const kiln::Tensor tx = as_tensor(x, {s.N, s.C, s.H, s.W});
   const kiln::Tensor tw = as_tensor(w, {s.M, cg, s.k, s.k});
   const kiln::Tensor tbias = as_tensor(bias, {s.M});
   kiln::Attributes at;
@@ -204,16 +212,28 @@ Row bench_conv(const ConvShape& s, int repeats, kiln::ThreadPool& pool2, bool wi
 
 int main(int argc, char** argv) {
   int repeats = 7;
-  bool skip_conv = false, with_ref = true;
+  bool skip_conv = false, skip_gemm = false, with_ref = true, conv_ab = false;
+  std::string filter;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--repeats") == 0 && i + 1 < argc) {
       repeats = std::max(1, std::atoi(argv[++i]));
     } else if (std::strcmp(argv[i], "--gemm-only") == 0) {
       skip_conv = true;
+    } else if (std::strcmp(argv[i], "--conv-only") == 0) {
+      skip_gemm = true;
     } else if (std::strcmp(argv[i], "--no-ref") == 0) {  // the reference GEMM takes seconds
       with_ref = false;
+    } else if (std::strcmp(argv[i], "--min") == 0) {
+      g_use_min = true;
+    } else if (std::strcmp(argv[i], "--conv-ab") == 0) {
+      conv_ab = true;
+    } else if (std::strcmp(argv[i], "--filter") == 0 && i + 1 < argc) {
+      filter = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: %s [--repeats N] [--gemm-only] [--no-ref]\n", argv[0]);
+      std::fprintf(stderr,
+                   "usage: %s [--repeats N] [--gemm-only | --conv-only] [--no-ref] [--conv-ab] "
+                   "[--min] [--filter TEXT]\n",
+                   argv[0]);
       return 2;
     }
   }
@@ -226,20 +246,55 @@ int main(int argc, char** argv) {
   std::printf("ISA %s; measured single-core peak %.1f GFLOP/s (register-only FMA loop)\n",
               kiln::cpu::isa_name(isa), peak * 1e-9);
   std::printf(
-      "median of %d runs; %%peak: of 1x (1T) / 2x (2T) the measured single-core peak;"
+      "%s of %d runs; %%peak: of 1x (1T) / 2x (2T) the measured single-core peak;"
       " ref: reference kernel, one run, 1 thread\n\n",
-      repeats);
-  std::printf("%-34s %9s %8s %7s %9s %8s %7s %10s %9s\n", "kernel", "1T ms", "GFLOP/s", "%peak",
+      g_use_min ? "min" : "median", repeats);
+  std::printf("%-42s %9s %8s %7s %9s %8s %7s %10s %9s\n", "kernel", "1T ms", "GFLOP/s", "%peak",
               "2T ms", "GFLOP/s", "%peak", "ref ms", "ref/1T");
   kiln::ThreadPool pool2(2);
-  print_row(bench_sgemm(1024, 1024, 1024, repeats, pool2, with_ref), peak);
-  print_row(bench_sgemm(256, 1024, 1024, repeats, pool2, with_ref), peak);
+  if (!skip_gemm) {
+    print_row(bench_sgemm(1024, 1024, 1024, repeats, pool2, with_ref), peak);
+    print_row(bench_sgemm(256, 1024, 1024, repeats, pool2, with_ref), peak);
+  }
   if (skip_conv) return 0;
+  // The dense convolutions of ResNet-18/50, MobileNetV2 and the MNIST CNN, and one depthwise.
   const ConvShape convs[] = {
-      {"conv 3x3 64->64 56x56 (ResNet-50)", 64, 56, 56, 64, 3, 1, 1, 1},
-      {"conv 1x1 256->64 56x56 (ResNet-50)", 256, 56, 56, 64, 1, 1, 0, 1},
+      {"stem 7x7/2 3->64 224 (ResNet)", 3, 224, 224, 64, 7, 2, 3, 1},
+      {"3x3 64->64 56 (ResNet)", 64, 56, 56, 64, 3, 1, 1, 1},
+      {"3x3/2 64->128 56 (ResNet-18)", 64, 56, 56, 128, 3, 2, 1, 1},
+      {"3x3 128->128 28 (ResNet)", 128, 28, 28, 128, 3, 1, 1, 1},
+      {"3x3 256->256 14 (ResNet)", 256, 14, 14, 256, 3, 1, 1, 1},
+      {"3x3 512->512 7 (ResNet)", 512, 7, 7, 512, 3, 1, 1, 1},
+      {"1x1/2 64->128 56 (ResNet-18)", 64, 56, 56, 128, 1, 2, 0, 1},
+      {"1x1 64->256 56 (ResNet-50)", 64, 56, 56, 256, 1, 1, 0, 1},
+      {"1x1 256->64 56 (ResNet-50)", 256, 56, 56, 64, 1, 1, 0, 1},
+      {"1x1 1024->256 14 (ResNet-50)", 1024, 14, 14, 256, 1, 1, 0, 1},
+      {"1x1 2048->512 7 (ResNet-50)", 2048, 7, 7, 512, 1, 1, 0, 1},
+      {"stem 3x3/2 3->32 224 (MbNetV2)", 3, 224, 224, 32, 3, 2, 1, 1},
+      {"1x1 32->16 112 (MbNetV2)", 32, 112, 112, 16, 1, 1, 0, 1},
+      {"1x1 16->96 112 (MbNetV2)", 16, 112, 112, 96, 1, 1, 0, 1},
+      {"1x1 24->144 56 (MbNetV2)", 24, 56, 56, 144, 1, 1, 0, 1},
+      {"1x1 144->24 56 (MbNetV2)", 144, 56, 56, 24, 1, 1, 0, 1},
+      {"1x1 32->192 28 (MbNetV2)", 32, 28, 28, 192, 1, 1, 0, 1},
+      {"1x1 384->64 14 (MbNetV2)", 384, 14, 14, 64, 1, 1, 0, 1},
+      {"1x1 320->1280 7 (MbNetV2)", 320, 7, 7, 1280, 1, 1, 0, 1},
+      {"3x3 1->32 28 b64 (MNIST)", 1, 28, 28, 32, 3, 1, 0, 1, 64},
+      {"3x3 32->64 26 b64 (MNIST)", 32, 26, 26, 64, 3, 1, 0, 1, 64},
       {"dwconv 3x3 32ch 112x112 (MbNetV2)", 32, 112, 112, 32, 3, 1, 1, 32},
   };
-  for (const ConvShape& s : convs) print_row(bench_conv(s, repeats, pool2, with_ref), peak);
+  for (const ConvShape& s : convs) {
+    if (!filter.empty() && std::string(s.name).find(filter) == std::string::npos) continue;
+    if (!conv_ab || s.group > 1) {
+      print_row(bench_conv(s, repeats, pool2, with_ref), peak);
+      continue;
+    }
+    for (bool direct : {false, true}) {
+      kiln::cpu::set_direct_conv_enabled(direct);
+      Row r = bench_conv(s, repeats, pool2, with_ref && direct);
+      r.name = (direct ? "[default] " : "[im2col] ") + r.name;
+      print_row(r, peak);
+    }
+    kiln::cpu::set_direct_conv_enabled(true);
+  }
   return 0;
 }

@@ -2,6 +2,7 @@
 // odd tails, every transpose combination, alpha/beta, leading dimensions wider than the rows,
 // every ISA this CPU runs, and thread counts 1/2/3 giving bit-identical results.
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "runtime/kernels/cpu/sgemm.h"
@@ -157,6 +158,7 @@ TEST(CpuSgemm, LargeKAndBlockBoundaries) {
   for (const GemmCase& g :
        {GemmCase{false, false, 37, 45, 1100, 1.0f, 0.5f},
         GemmCase{true, true, 5, 3, 777, -0.5f, 1.0f},
+        GemmCase{false, true, 31, 50, 2100, 1.0f, 0.0f, 1, 3, 2, true, false, true},
         GemmCase{false, true, 351, 1061, 300, 1.0f, 0.0f, 0, 0, 0, true, true, true}}) {
     check_case(g, rng, &pool);
   }
@@ -170,6 +172,63 @@ TEST(CpuSgemm, EpilogueBiasesAndRelu) {
     g.column_bias = bits & 2;
     g.relu = bits & 4;
     check_case(g, rng, nullptr);
+  }
+}
+
+// The post callback of the epilogue: called on disjoint blocks that cover C exactly once, after
+// the biases/ReLU, while the values are final.
+struct PostLog {
+  int64_t ldc = 0;
+  const float* c0 = nullptr;  // C's base address
+  std::vector<int> calls;     // per element of C
+  static void post(void* closure, float* c, int64_t ldc, int64_t rows, int64_t cols) {
+    auto* log = static_cast<PostLog*>(closure);
+    EXPECT_EQ(ldc, log->ldc);
+    const int64_t off = c - log->c0, m0 = off / ldc, n0 = off % ldc;
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t j = 0; j < cols; ++j) {
+        ++log->calls[static_cast<size_t>((m0 + r) * ldc + n0 + j)];
+        c[r * ldc + j] = 2.0f * c[r * ldc + j] + 1.0f;
+      }
+    }
+  }
+};
+
+TEST(CpuSgemm, PostCallbackSeesEachFinishedElementOnce) {
+  std::mt19937 rng(21);
+  ThreadPool pool(2);
+  GemmCase g{false, false, 61, 150, 1100, 1.0f, 0.5f, 0, 0, 3, false, true, true};
+  const GemmData d = make_data(g, rng);
+  std::vector<float> want = reference(g, d);
+  for (float& v : want) v = 2.0f * v + 1.0f;
+  for (cpu::Isa isa : supported_isas()) {
+    ForceIsa force(isa);
+    std::vector<float> first;
+    for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
+      std::vector<float> c = d.c0;
+      PostLog log;
+      log.ldc = d.ldc;
+      log.c0 = c.data();
+      log.calls.assign(c.size(), 0);
+      KilnGemmEpilogue ep = epilogue_of(g, d);
+      ep.post = &PostLog::post;
+      ep.post_closure = &log;
+      kiln_sgemm(0, 0, g.M, g.N, g.K, g.alpha, d.a.data(), d.lda, d.b.data(), d.ldb, g.beta,
+                 c.data(), d.ldc, &ep, p);
+      for (int64_t m = 0; m < g.M; ++m) {
+        for (int64_t n = 0; n < d.ldc; ++n) {
+          ASSERT_EQ(log.calls[static_cast<size_t>(m * d.ldc + n)], n < g.N ? 1 : 0)
+              << describe(g, isa) << " at " << m << "," << n;
+        }
+      }
+      const std::vector<float> got = compact(c, g.M, g.N, d.ldc).to_float_vector();
+      expect_all_close(got.data(), want.data(), g.M * g.N, 2.0 * tolerance(g), describe(g, isa));
+      if (first.empty()) {
+        first = got;
+      } else {
+        EXPECT_EQ(first, got) << describe(g, isa);
+      }
+    }
   }
 }
 
@@ -257,6 +316,34 @@ TEST(CpuSgemm, RejectsBadLeadingDimensionAndForeignPackedBuffer) {
   EXPECT_THROW(kiln_sgemm_packed_b(0, 2, 2, 2, 1.0f, a.data(), 2, junk.data(), 0.0f, c.data(), 2,
                                    nullptr, nullptr),
                std::invalid_argument);
+}
+
+// Packed operands live in compiled models: a buffer whose layout (K block) is not the running
+// kernel's, or one from before the layout was recorded, is refused with a recompile hint.
+TEST(CpuSgemm, RejectsPackedBufferOfAnotherLayout) {
+  const std::vector<float> a(6, 1.0f), b(6, 1.0f);
+  std::vector<float> c(4);
+  std::vector<float> packed(kiln_sgemm_packed_b_size(2, 3) / sizeof(float));
+  kiln_sgemm_pack_b(0, 2, 3, b.data(), 2, packed.data());
+  kiln_sgemm_packed_b(0, 2, 2, 3, 1.0f, a.data(), 3, packed.data(), 0.0f, c.data(), 2, nullptr,
+                      nullptr);
+  EXPECT_EQ(c, (std::vector<float>{3, 3, 3, 3}));
+  auto expect_refused = [&](const std::vector<float>& buf, const std::string& what) {
+    try {
+      kiln_sgemm_packed_b(0, 2, 2, 3, 1.0f, a.data(), 3, buf.data(), 0.0f, c.data(), 2, nullptr,
+                          nullptr);
+      ADD_FAILURE() << "accepted " << what;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("recompile"), std::string::npos) << e.what();
+    }
+  };
+  std::vector<float> other_kc = packed;
+  reinterpret_cast<int64_t*>(other_kc.data())[3] += 16;  // the header's kc field
+  expect_refused(other_kc, "another K block");
+  std::vector<float> old = packed;
+  const uint32_t old_magic = 0x4b50424bu;  // "KBPK", the layout before kc was recorded
+  std::memcpy(old.data(), &old_magic, sizeof old_magic);
+  expect_refused(old, "an old buffer");
 }
 
 }  // namespace

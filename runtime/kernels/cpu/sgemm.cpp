@@ -17,15 +17,20 @@ namespace kiln::cpu {
 namespace {
 
 // Precedes the floats of a pre-packed operand; 64 bytes so the floats stay 64-byte aligned.
+// Packed operands are stored in compiled models, so the header also records the kernel's
+// largest K block (the layout depends on it) and a buffer from another layout is refused.
 struct alignas(64) PackHeader {
   uint32_t magic;
   int32_t isa;
   int64_t rows;  // N for packed B, M for packed A
   int64_t K;
+  int64_t kc;  // SgemmKernel::kc of the kernel that packed it
 };
-constexpr uint32_t kPackedAMagic = 0x4b50414bu;  // "KAPK"
-constexpr uint32_t kPackedBMagic = 0x4b50424bu;  // "KBPK"
-constexpr uint32_t kPackedBHalfMagic = 0x4850424bu;  // "KBPH": the floats stored as fp16
+constexpr uint32_t kPackedAMagic = 0x3250414bu;      // "KAP2"
+constexpr uint32_t kPackedBMagic = 0x3250424bu;      // "KBP2"
+constexpr uint32_t kPackedBHalfMagic = 0x3248424bu;  // "KBH2": the floats stored as fp16
+// The magics of the layout before K blocks were recorded (kc 256 everywhere).
+constexpr uint32_t kOldPackedMagics[] = {0x4b50414bu, 0x4b50424bu, 0x4850424bu};
 static_assert(sizeof(PackHeader) == 64);
 
 thread_local ScratchBuffer t_a_scratch;
@@ -48,8 +53,17 @@ void check_ld(const char* name, int64_t ld, int64_t rows, int64_t cols) {
 
 const PackHeader& read_header(const void* packed, uint32_t magic, int64_t rows, int64_t K) {
   const auto* h = static_cast<const PackHeader*>(packed);
+  for (uint32_t old : kOldPackedMagics) {
+    if (h->magic == old) bad_argument("operand was packed by an older Kiln; recompile the model");
+  }
   const bool ok = h->magic == magic || (magic == kPackedBMagic && h->magic == kPackedBHalfMagic);
   if (!ok) bad_argument("buffer was not packed by kiln_sgemm_pack_a/_b");
+  const int isa = h->isa;
+  if (isa < static_cast<int>(Isa::Scalar) || isa > static_cast<int>(Isa::Avx512) ||
+      h->kc != sgemm_kernel(static_cast<Isa>(isa)).kc) {
+    bad_argument("operand was packed for another kernel layout (K block " + std::to_string(h->kc) +
+                 "); recompile the model");
+  }
   if (h->rows != rows || h->K != K) {
     bad_argument("packed operand is " + std::to_string(h->rows) + "x" + std::to_string(h->K) +
                  ", call needs " + std::to_string(rows) + "x" + std::to_string(K));
@@ -112,7 +126,7 @@ void kiln_sgemm_pack_b(int trans_b, int64_t N, int64_t K, const float* B, int64_
   check_dims(0, N, K);
   check_ld("ldb", ldb, trans_b ? N : K, trans_b ? K : N);
   const SgemmKernel& kern = sgemm_kernel(active_isa());
-  PackHeader h{kPackedBMagic, static_cast<int32_t>(kern.isa), N, K};
+  PackHeader h{kPackedBMagic, static_cast<int32_t>(kern.isa), N, K, kern.kc};
   std::memcpy(packed, &h, sizeof h);
   pack_b(kern, trans_b != 0, N, K, B, ldb, floats_after(packed));
 }
@@ -127,7 +141,7 @@ void kiln_sgemm_pack_b_half(int trans_b, int64_t N, int64_t K, const float* B, i
   check_dims(0, N, K);
   check_ld("ldb", ldb, trans_b ? N : K, trans_b ? K : N);
   const SgemmKernel& kern = sgemm_kernel(active_isa());
-  PackHeader h{kPackedBHalfMagic, static_cast<int32_t>(kern.isa), N, K};
+  PackHeader h{kPackedBHalfMagic, static_cast<int32_t>(kern.isa), N, K, kern.kc};
   std::memcpy(packed, &h, sizeof h);
   const int64_t n = round_up(N, kern.nr) * K;
   std::vector<float> f32(static_cast<size_t>(n));
@@ -140,7 +154,7 @@ void kiln_sgemm_pack_a(int trans_a, int64_t M, int64_t K, const float* A, int64_
   check_dims(M, 0, K);
   check_ld("lda", lda, trans_a ? K : M, trans_a ? M : K);
   const SgemmKernel& kern = sgemm_kernel(active_isa());
-  PackHeader h{kPackedAMagic, static_cast<int32_t>(kern.isa), M, K};
+  PackHeader h{kPackedAMagic, static_cast<int32_t>(kern.isa), M, K, kern.kc};
   std::memcpy(packed, &h, sizeof h);
   pack_a(kern, trans_a != 0, M, K, A, lda, floats_after(packed), nullptr);
 }

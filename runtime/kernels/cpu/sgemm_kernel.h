@@ -1,8 +1,8 @@
 // Internal: the SGEMM micro-kernel contract and the per-ISA kernel table.
 //
 // Packed layouts (all floats, zero-padded so kernels never test bounds while multiplying):
-//  - A, M x K: cut into KC-deep blocks; block starting at k0 lies at offset k0 * Mpad
-//    (Mpad = M rounded up to MR) and holds Mpad/MR panels of kc x MR values, k-major:
+//  - A, M x K: cut into k_block(kern, K)-deep blocks; block starting at k0 lies at offset
+//    k0 * Mpad (Mpad = M rounded up to MR) and holds Mpad/MR panels of kc x MR values, k-major:
 //    panel[k * MR + r] = op(A)[m0 + r, k0 + k].
 //  - B, K x N: the same with NR-column panels: block at k0 * Npad, panel[k * NR + c].
 #pragma once
@@ -33,7 +33,7 @@ using MicroKernelFn = void (*)(int64_t kc, const float* a_panel, const float* b_
 struct SgemmKernel {
   Isa isa;
   int mr, nr;  // register tile
-  int64_t kc;  // K block: one B panel (kc x nr) stays in L1 across the A panels of a block
+  int64_t kc;  // largest K block (see k_block)
   int64_t mc;  // M block (multiple of mr): the A block (mc x kc) stays in L2
   int64_t nc;  // N block (multiple of nr): the packed B block (kc x nc) fits in L2 beside it
   MicroKernelFn micro;
@@ -41,9 +41,25 @@ struct SgemmKernel {
 
 const SgemmKernel& sgemm_kernel(Isa isa);
 
+// The depth of the K blocks every packed layout and the driver cut K into: K split into
+// ceil(K / kern.kc) blocks of equal depth (the last one may be shorter), so a K just above kc
+// does not leave a thin last block that costs a whole extra pass over C.
+inline int64_t k_block(const SgemmKernel& kern, int64_t K) {
+  if (K <= kern.kc) return K < 1 ? 1 : K;
+  const int64_t blocks = (K + kern.kc - 1) / kern.kc;
+  return (K + blocks - 1) / blocks;
+}
+
 // Per-ISA micro-kernels (each in its own translation unit with its own -m flags).
 void sgemm_micro_avx512(int64_t kc, const float* a, const float* b, const MicroTile& t);
 void sgemm_micro_avx2(int64_t kc, const float* a, const float* b, const MicroTile& t);
 void sgemm_micro_scalar(int64_t kc, const float* a, const float* b, const MicroTile& t);
+
+// AVX-512 packing for the 14 x 32 kernel (sgemm_pack_avx512.cpp): the first `rows` (<= 14)
+// rows of A (op(A) = A, not transposed), columns [k0, k0+kc), into one zero-padded A panel;
+// rows [k0, k0+kc) x columns [n0, n0+nc) of op(B) into ceil(nc/32) zero-padded B panels.
+void pack_a_panel_avx512(const float* A, int64_t lda, int rows, int64_t k0, int64_t kc, float* dst);
+void pack_b_block_avx512(bool trans, const float* B, int64_t ldb, int64_t k0, int64_t kc,
+                         int64_t n0, int64_t nc, float* dst);
 
 }  // namespace kiln::cpu

@@ -1,6 +1,8 @@
 // AVX-512 SGEMM micro-kernel: 14 rows x 32 columns of C in 28 zmm accumulators. Per k step it
-// loads two B vectors and broadcasts 14 A values (folded into the FMAs as {1to16} memory
-// operands), so 30 of the 32 registers are live and each loaded B vector feeds 14 FMAs.
+// loads two B vectors and broadcasts 14 A values, so 31 of the 32 registers are live and each
+// loaded B vector feeds 14 FMAs. The K blocks are deep (1024) so C is loaded and stored once
+// per block; the A and B panels are then too big for L1 and stream from L2, which the
+// software prefetches below keep ahead of the FMAs.
 #include <immintrin.h>
 
 #include <array>
@@ -14,6 +16,18 @@ namespace {
 
 constexpr int kMr = 14;
 constexpr int kNr = 32;
+// How many k steps (~14 cycles each) ahead the A and B panels are prefetched into L1: enough
+// to hide an L2 hit, not so far that the lines are evicted again before use. Pre-packed B
+// panels (weights) often come from memory: they are also prefetched into L2 further ahead.
+constexpr int kPrefetchSteps = 8;
+constexpr int kPrefetchStepsL2 = 32;
+
+inline void prefetch_l1(const float* p) {
+  _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T0);
+}
+inline void prefetch_l2(const float* p) {
+  _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T1);
+}
 
 inline __mmask16 lane_mask(int n) {
   return n >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << n) - 1u);
@@ -26,9 +40,21 @@ void micro_rows(int64_t kc, const float* a, const float* b, const MicroTile& t) 
   for (int i = 0; i < Rows; ++i) {
     acc0[i] = _mm512_setzero_ps();
     acc1[i] = _mm512_setzero_ps();
+    // The C tile is needed only after the k loop: start bringing it into L2 now. (Not L1:
+    // with a power-of-two ldc its rows share one L1 set and would evict each other.)
+    const char* c = reinterpret_cast<const char*>(t.c + i * t.ldc);
+    _mm_prefetch(c, _MM_HINT_T1);
+    _mm_prefetch(c + 64, _MM_HINT_T1);
+    _mm_prefetch(c + 4 * kNr - 1, _MM_HINT_T1);
   }
-#pragma GCC unroll 4
+  // Not unrolled: unrolling makes GCC spill an accumulator, and the loop is FMA-bound anyway.
+#pragma GCC unroll 1
   for (int64_t k = 0; k < kc; ++k) {
+    prefetch_l1(a + kPrefetchSteps * kMr);
+    prefetch_l1(b + kPrefetchSteps * kNr);
+    prefetch_l1(b + kPrefetchSteps * kNr + 16);
+    prefetch_l2(b + kPrefetchStepsL2 * kNr);
+    prefetch_l2(b + kPrefetchStepsL2 * kNr + 16);
     const __m512 b0 = _mm512_loadu_ps(b);
     const __m512 b1 = _mm512_loadu_ps(b + 16);
 #pragma GCC unroll 14

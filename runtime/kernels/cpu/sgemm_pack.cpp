@@ -18,8 +18,9 @@ void pack_a_panel(const SgemmKernel& kern, bool trans, int64_t M, int64_t K, con
   const int64_t m0 = panel * mr;
   const int rows = static_cast<int>(std::min<int64_t>(mr, M - m0));
   const int64_t mpad = round_up(M, mr);
-  for (int64_t k0 = 0; k0 < K; k0 += kern.kc) {
-    const int64_t kc = std::min(kern.kc, K - k0);
+  const int64_t kb = k_block(kern, K);
+  for (int64_t k0 = 0; k0 < K; k0 += kb) {
+    const int64_t kc = std::min(kb, K - k0);
     float* p = dst + k0 * mpad + panel * mr * kc;
     if (trans) {  // op(A)[m, k] = A[k * lda + m]: contiguous along m
       for (int64_t k = 0; k < kc; ++k) {
@@ -28,6 +29,8 @@ void pack_a_panel(const SgemmKernel& kern, bool trans, int64_t M, int64_t K, con
         for (int r = 0; r < rows; ++r) d[r] = src[r];
         for (int r = rows; r < mr; ++r) d[r] = 0.0f;
       }
+    } else if (kern.isa == Isa::Avx512) {
+      pack_a_panel_avx512(A + m0 * lda, lda, rows, k0, kc, p);
     } else {  // op(A)[m, k] = A[m * lda + k]: read rows, write with stride mr
       for (int r = 0; r < rows; ++r) {
         const float* src = A + (m0 + r) * lda + k0;
@@ -58,6 +61,7 @@ void pack_a(const SgemmKernel& kern, bool trans, int64_t M, int64_t K, const flo
 
 void pack_b_block(const SgemmKernel& kern, bool trans, const float* B, int64_t ldb, int64_t k0,
                   int64_t kc, int64_t n0, int64_t nc, float* dst) {
+  if (kern.isa == Isa::Avx512) return pack_b_block_avx512(trans, B, ldb, k0, kc, n0, nc, dst);
   const int nr = kern.nr;
   for (int64_t j0 = 0; j0 < nc; j0 += nr, dst += nr * kc) {
     const int cols = static_cast<int>(std::min<int64_t>(nr, nc - j0));
@@ -84,8 +88,9 @@ void pack_b_block(const SgemmKernel& kern, bool trans, const float* B, int64_t l
 void pack_b(const SgemmKernel& kern, bool trans, int64_t N, int64_t K, const float* B, int64_t ldb,
             float* dst) {
   const int64_t npad = round_up(N, kern.nr);
-  for (int64_t k0 = 0; k0 < K; k0 += kern.kc) {
-    const int64_t kc = std::min(kern.kc, K - k0);
+  const int64_t kb = k_block(kern, K);
+  for (int64_t k0 = 0; k0 < K; k0 += kb) {
+    const int64_t kc = std::min(kb, K - k0);
     pack_b_block(kern, trans, B, ldb, k0, kc, 0, N, dst + k0 * npad);
   }
 }

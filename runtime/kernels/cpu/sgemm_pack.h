@@ -25,7 +25,7 @@ void pack_a(const SgemmKernel& kern, bool trans, int64_t M, int64_t K, const flo
 void pack_b_block(const SgemmKernel& kern, bool trans, const float* B, int64_t ldb, int64_t k0,
                   int64_t kc, int64_t n0, int64_t nc, float* dst);
 
-// op(B) (K x N) -> full packed B (round_up(N, nr) * K floats), blocks of kern.kc.
+// op(B) (K x N) -> full packed B (round_up(N, nr) * K floats), blocks of k_block(kern, K).
 void pack_b(const SgemmKernel& kern, bool trans, int64_t N, int64_t K, const float* B, int64_t ldb,
             float* dst);
 

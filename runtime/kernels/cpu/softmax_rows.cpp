@@ -5,6 +5,8 @@
 #include <cstring>
 #include <limits>
 
+#include "runtime/kernels/cpu/cpu_isa.h"
+
 namespace kiln::cpu {
 
 namespace {
@@ -15,7 +17,10 @@ inline float exp_approx(float x) {
   constexpr float kLog2e = 1.44269504088896341f;
   constexpr float kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;
   constexpr float kRound = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
-  const float xc = std::fmin(std::fmax(x, -87.3f), 88.37f);
+  // Clamped with selects, not std::fmin/fmax, so the loops calling this vectorize (NaN is
+  // restored at the end either way).
+  float xc = x > -87.3f ? x : -87.3f;
+  xc = xc < 88.37f ? xc : 88.37f;
   const float n = (xc * kLog2e + kRound) - kRound;
   const float r = (xc - n * kLn2Hi) - n * kLn2Lo;
   float p = 1.0f / 720.0f;
@@ -34,15 +39,18 @@ inline float exp_approx(float x) {
   return x != x ? x : y;
 }
 
+// std::fmax(m, v) for a non-NaN m (a NaN v is skipped), as a select the loops can vectorize.
+inline float greater_of(float m, float v) { return v > m ? v : m; }
+
 float max_of(const float* x, int64_t n) {
   float part[kLanes];
   for (int j = 0; j < kLanes; ++j) part[j] = -std::numeric_limits<float>::infinity();
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes)
-    for (int j = 0; j < kLanes; ++j) part[j] = std::fmax(part[j], x[i + j]);
+    for (int j = 0; j < kLanes; ++j) part[j] = greater_of(part[j], x[i + j]);
   float m = -std::numeric_limits<float>::infinity();
-  for (float v : part) m = std::fmax(m, v);
-  for (; i < n; ++i) m = std::fmax(m, x[i]);
+  for (float v : part) m = greater_of(m, v);
+  for (; i < n; ++i) m = greater_of(m, x[i]);
   return m;
 }
 
@@ -64,6 +72,7 @@ void exp_row(const float* x, float* y, int64_t n) {
 }
 
 void softmax_row(const float* x, float* y, int64_t n) {
+  if (active_isa() == Isa::Avx512) return softmax_row_avx512(x, y, n);
   const float m = max_of(x, n);
   // A row of -inf (everything masked) gives NaN, as the unfused exp(x - max) / sum does.
   for (int64_t i = 0; i < n; ++i) y[i] = exp_approx(x[i] - m);

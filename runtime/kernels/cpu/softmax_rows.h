@@ -9,8 +9,10 @@
 
 namespace kiln::cpu {
 
-// y[i] = exp(x[i] - max(x)) / sum_j exp(x[j] - max(x)); y may alias x. n >= 1.
+// y[i] = exp(x[i] - max(x)) / sum_j exp(x[j] - max(x)); y may alias x. n >= 1. Runs the
+// AVX-512 version (softmax_rows_avx512.cpp, bit-identical) when that is the active ISA.
 void softmax_row(const float* x, float* y, int64_t n);
+void softmax_row_avx512(const float* x, float* y, int64_t n);
 
 // y = (x - mean) / sqrt(var + eps) * gamma + beta (beta may be null); y may alias x.
 void layernorm_row(const float* x, const float* gamma, const float* beta, float* y, int64_t n,
