@@ -10,6 +10,16 @@
 namespace kiln::test {
 namespace {
 
+// MaxPool's ONNX attributes for the geometry `s`.
+Attributes pool_attrs(const KilnPool2dShape& s) {
+  Attributes at;
+  at.set("kernel_shape", Attribute::of_ints({s.KH, s.KW}));
+  at.set("strides", Attribute::of_ints({s.stride_h, s.stride_w}));
+  at.set("pads", Attribute::of_ints({s.pad_top, s.pad_left, s.pad_bottom, s.pad_right}));
+  at.set("dilations", Attribute::of_ints({s.dilation_h, s.dilation_w}));
+  return at;
+}
+
 TEST(CpuPool, MaxPoolMatchesReference) {
   std::mt19937 rng(31);
   ThreadPool pool(2);
@@ -21,11 +31,7 @@ TEST(CpuPool, MaxPoolMatchesReference) {
   };
   for (const KilnPool2dShape& s : shapes) {
     const Tensor x = random_tensor({s.N, s.C, s.H, s.W}, rng);
-    Attributes at;
-    at.set("kernel_shape", Attribute::of_ints({s.KH, s.KW}));
-    at.set("strides", Attribute::of_ints({s.stride_h, s.stride_w}));
-    at.set("pads", Attribute::of_ints({s.pad_top, s.pad_left, s.pad_bottom, s.pad_right}));
-    at.set("dilations", Attribute::of_ints({s.dilation_h, s.dilation_w}));
+    const Attributes at = pool_attrs(s);
     const Tensor want = run_op1(OpKind::MaxPool, {&x}, at);
     for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
       std::vector<float> y(static_cast<size_t>(want.numel()));
@@ -63,11 +69,7 @@ TEST(CpuPool, MaxPoolRandomShapesEveryIsa) {
     s.H = pick(s.dilation_h * (s.KH - 1) + 1, 22);
     s.W = pick(s.dilation_w * (s.KW - 1) + 1, i % 2 ? 19 : 80);
     const Tensor x = random_tensor({s.N, s.C, s.H, s.W}, rng);
-    Attributes at;
-    at.set("kernel_shape", Attribute::of_ints({s.KH, s.KW}));
-    at.set("strides", Attribute::of_ints({s.stride_h, s.stride_w}));
-    at.set("pads", Attribute::of_ints({s.pad_top, s.pad_left, s.pad_bottom, s.pad_right}));
-    at.set("dilations", Attribute::of_ints({s.dilation_h, s.dilation_w}));
+    const Attributes at = pool_attrs(s);
     const Tensor want = run_op1(OpKind::MaxPool, {&x}, at);
     // A window with no in-bounds tap (dilation can skip every column) is -inf here and
     // lowest() in the reference; op_pool never sends those to kiln_max_pool2d.
