@@ -27,9 +27,12 @@ struct alignas(64) TileConfig {
 
 // Tiles: 0, 1 = C (two 16-column halves); 2 = A (64 K); 3, 4 = B halves (64 K);
 // 5 = A remainder (4 * rem K); 6, 7 = B remainder halves (rem K groups).
+//
+// GCC 12's intrinsics describe LDTILECFG as reading 8 bytes of the config and TILELOADD as
+// reading no memory at all, so without the compiler barriers below the stores filling the
+// config (and any data a tile load reads) may be deleted or sunk past the instruction: at -O2
+// the config's rows/colsb stores were dropped and TILEZERO faulted with #UD.
 void configure(int nrows, int rem) {
-  thread_local int configured_rows = -1, configured_rem = -1;
-  if (nrows == configured_rows && rem == configured_rem) return;
   TileConfig c;
   const auto set = [&](int t, int rows, int bytes) {
     c.rows[t] = static_cast<uint8_t>(rows);
@@ -45,9 +48,9 @@ void configure(int nrows, int rem) {
     set(6, rem, 64);
     set(7, rem, 64);
   }
+  __asm__ volatile("" : : "r"(&c) : "memory");  // the whole config is in memory now
   _tile_loadconfig(&c);
-  configured_rows = nrows;
-  configured_rem = rem;
+  __asm__ volatile("" : : : "memory");  // and so is everything the tile loads will read
 }
 
 template <bool RowsSigned>
