@@ -47,20 +47,59 @@ namespace {
 struct UpdateArgs {
   float* p;
   const float* g;
+  float g_scale;  // the gradient is g * g_scale (in float: 1 / batch for a mean)
   float* s1;  // the kind's first state slot (momentum, sum, square_avg, exp_avg)
   float* s2;  // exp_avg_sq
   double lr, bc1, bc2;
 };
 
+// SGD, momentum, Adagrad, RMSprop: in double, then rounded once.
+template <OptimizerKind K>
+void update_range_double(const OptimizerConfig& c, const UpdateArgs& a, size_t b, size_t e);
+
 template <OptimizerKind K>
 void update_range(const OptimizerConfig& c, const UpdateArgs& a, size_t b, size_t e) {
+  if constexpr (K == OptimizerKind::Adam || K == OptimizerKind::AdamW) {
+    float* __restrict p = a.p;
+    const float* __restrict gp = a.g;
+    float* __restrict s1 = a.s1;
+    float* __restrict s2 = a.s2;
+    const double lr = a.lr;
+    const float gs = a.g_scale;
+    // Adam in float, as torch.optim does: the loop vectorizes (no double divide and square
+    // root per element), which matters at a million parameters per step.
+    const float b1 = static_cast<float>(c.beta1), b2 = static_cast<float>(c.beta2);
+    const float ib1 = static_cast<float>(1 - c.beta1), ib2 = static_cast<float>(1 - c.beta2);
+    const float inv_bc1 = static_cast<float>(1 / a.bc1), inv_bc2 = static_cast<float>(1 / a.bc2);
+    const float eps = static_cast<float>(c.eps), flr = static_cast<float>(lr);
+    const float wd = static_cast<float>(c.weight_decay);
+    const float decay = static_cast<float>(1.0 - lr * c.weight_decay);
+    for (size_t j = b; j < e; ++j) {
+      float g = gp[j] * gs;
+      if constexpr (K == OptimizerKind::Adam) g += wd * p[j];
+      const float m = b1 * s1[j] + ib1 * g;
+      const float v = b2 * s2[j] + ib2 * g * g;
+      s1[j] = m;
+      s2[j] = v;
+      const float update = (m * inv_bc1) / (std::sqrt(v * inv_bc2) + eps);
+      float pv = p[j];
+      if constexpr (K == OptimizerKind::AdamW) pv *= decay;
+      p[j] = pv - flr * update;
+    }
+  } else {
+    update_range_double<K>(c, a, b, e);
+  }
+}
+
+template <OptimizerKind K>
+void update_range_double(const OptimizerConfig& c, const UpdateArgs& a, size_t b, size_t e) {
   float* __restrict p = a.p;
   const float* __restrict gp = a.g;
   float* __restrict s1 = a.s1;
-  float* __restrict s2 = a.s2;
   const double lr = a.lr;
+  const float gs = a.g_scale;
   for (size_t j = b; j < e; ++j) {
-    double g = gp[j];
+    double g = gp[j] * gs;
     if constexpr (K != OptimizerKind::AdamW) g += c.weight_decay * p[j];
     double update = g;
     if constexpr (K == OptimizerKind::Momentum || K == OptimizerKind::Nesterov) {
@@ -73,14 +112,8 @@ void update_range(const OptimizerConfig& c, const UpdateArgs& a, size_t b, size_
     } else if constexpr (K == OptimizerKind::RmsProp) {
       s1[j] = static_cast<float>(c.rms_alpha * s1[j] + (1 - c.rms_alpha) * g * g);
       update = g / (std::sqrt(static_cast<double>(s1[j])) + c.eps);
-    } else if constexpr (K == OptimizerKind::Adam || K == OptimizerKind::AdamW) {
-      s1[j] = static_cast<float>(c.beta1 * s1[j] + (1 - c.beta1) * g);
-      s2[j] = static_cast<float>(c.beta2 * s2[j] + (1 - c.beta2) * g * g);
-      update = (s1[j] / a.bc1) / (std::sqrt(s2[j] / a.bc2) + c.eps);
     }
-    double pv = p[j];
-    if constexpr (K == OptimizerKind::AdamW) pv *= 1.0 - lr * c.weight_decay;
-    p[j] = static_cast<float>(pv - lr * update);
+    p[j] = static_cast<float>(p[j] - lr * update);
   }
 }
 
@@ -99,13 +132,14 @@ void update(const OptimizerConfig& c, const UpdateArgs& a, size_t b, size_t e) {
 }  // namespace
 
 void Optimizer::step(std::vector<Tensor>& params, const std::vector<Tensor>& grads, double lr,
-                     ThreadPool* pool) {
+                     ThreadPool* pool, float grad_scale) {
   KILN_CHECK(params.size() == grads.size(), "optimizer: ", params.size(), " parameters but ",
              grads.size(), " gradients");
   ++t_;
   const OptimizerConfig& c = cfg_;
   UpdateArgs a{};
   a.lr = lr;
+  a.g_scale = grad_scale;
   a.bc1 = 1.0 - std::pow(c.beta1, static_cast<double>(t_));
   a.bc2 = 1.0 - std::pow(c.beta2, static_cast<double>(t_));
   for (size_t i = 0; i < params.size(); ++i) {

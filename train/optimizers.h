@@ -35,11 +35,12 @@ class Optimizer {
   explicit Optimizer(OptimizerConfig cfg) : cfg_(cfg) {}
   const OptimizerConfig& config() const { return cfg_; }
 
-  // One update of every parameter with learning rate `lr`. `grads[i]` is params[i]'s gradient
-  // (same dims). params are updated in place, elements split over `pool` when given (each
-  // element's update is independent, so the result ignores the thread count).
+  // One update of every parameter with learning rate `lr`. `grads[i] * grad_scale` is
+  // params[i]'s gradient (same dims; the scale turns a batch sum into a mean in the same pass).
+  // params are updated in place, elements split over `pool` when given (each element's update
+  // is independent, so the result ignores the thread count).
   void step(std::vector<Tensor>& params, const std::vector<Tensor>& grads, double lr,
-            ThreadPool* pool = nullptr);
+            ThreadPool* pool = nullptr, float grad_scale = 1.0f);
 
   int64_t steps() const { return t_; }
   // State for checkpoints: slot name ("param_index/slot") -> values.

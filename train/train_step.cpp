@@ -8,17 +8,42 @@ namespace kiln::train {
 
 namespace {
 
-// Runs shard(s, interpreter) for s in [0, shards): in order with the pool inside the kernels,
-// or (reference kernels) in parallel over the pool. Each shard writes only its own results.
+// Runs shard(s, interpreter) for s in [0, shards); each shard writes only its own results.
+//   - CPU kernels: whole rounds of one shard per thread run side by side, each shard on its
+//     own thread with single-threaded kernels (no hand-over inside a step: the kernels of one
+//     small shard are too short to split well); the shards left over run one after another
+//     with the kernels splitting their work over the pool. A kernel's result never depends on
+//     its thread count, so which way a shard ran does not show in its results.
+//   - Reference kernels: shards in parallel over the pool.
 template <typename Fn>
 void for_shards(const Graph& g, const StepExec& exec, int64_t shards, Fn&& shard) {
   if (exec.kernels == Kernels::Cpu) {
+    const int threads = exec.pool ? exec.pool->num_threads() : 1;
+    const int64_t side_by_side = threads > 1 ? shards / threads * threads : 0;
+    if (side_by_side > 0) {
+      // Per-thread profiles, merged after: one map must not be written by two threads.
+      std::vector<std::map<std::string, double>> secs(static_cast<size_t>(threads));
+      exec.pool->parallel_for(threads, [&](int64_t b, int64_t e) {
+        for (int64_t t = b; t < e; ++t) {
+          InterpreterOptions o;
+          o.cpu_kernels = true;
+          o.op_seconds = exec.op_seconds ? &secs[static_cast<size_t>(t)] : nullptr;
+          const Interpreter interp(g, o);
+          for (int64_t s = t; s < side_by_side; s += threads) shard(s, interp);
+        }
+      });
+      if (exec.op_seconds) {
+        for (const auto& m : secs)
+          for (const auto& [op, sec] : m) (*exec.op_seconds)[op] += sec;
+      }
+    }
+    if (side_by_side == shards) return;
     InterpreterOptions o;
     o.cpu_kernels = true;
     o.pool = exec.pool;
     o.op_seconds = exec.op_seconds;
     const Interpreter interp(g, o);
-    for (int64_t s = 0; s < shards; ++s) shard(s, interp);
+    for (int64_t s = side_by_side; s < shards; ++s) shard(s, interp);
     return;
   }
   const Interpreter interp(g);
@@ -106,13 +131,25 @@ StepOutput TrainStep::run(const Tensor& images, const Tensor& labels,
       const Tensor& g = r.at(tg_.grads[i]);
       KILN_CHECK(g.dtype() == DType::F32 && g.dims() == params[i].dims(), "gradient of '",
                  tg_.params[i], "' is ", g.describe(), ", the parameter is ", params[i].describe());
-      if (s == 0) {
-        out.grads.push_back(g);  // the step's own tensor: nothing else holds it
-        continue;
-      }
-      float* acc = out.grads[i].data<float>();
-      const float* gp = g.data<float>();
-      for (int64_t j = 0; j < g.numel(); ++j) acc[j] += gp[j];
+    }
+  }
+  // Shard gradients added element by element in shard order (the elements split over the pool:
+  // each element's sum is the same whichever thread does it).
+  for (size_t i = 0; i < params.size(); ++i) {
+    out.grads.push_back(results[0].at(tg_.grads[i]));  // the step's own tensor: nothing else holds it
+    if (results.size() == 1) continue;
+    float* acc = out.grads[i].data<float>();
+    std::vector<const float*> parts;
+    for (size_t s = 1; s < results.size(); ++s) parts.push_back(results[s].at(tg_.grads[i]).data<float>());
+    auto add = [&](int64_t b, int64_t e) {
+      for (const float* gp : parts)
+        for (int64_t j = b; j < e; ++j) acc[j] += gp[j];
+    };
+    const int64_t n = out.grads[i].numel();
+    if (exec_.pool && n >= (int64_t{1} << 15)) {
+      exec_.pool->parallel_for(n, add);
+    } else {
+      add(0, n);
     }
   }
   return out;

@@ -1,8 +1,9 @@
 // One training step (forward + backward) on a batch, and batched inference. The batch is cut
 // into fixed-size shards whose gradients are added in shard order, so the result depends on
 // the shard size and the kernels, never on the thread count:
-//   - Kernels::Cpu: the optimized CPU kernels (runtime/kernels/cpu/kernel_table.h), shards one
-//     after another, each kernel splitting its work over the pool;
+//   - Kernels::Cpu: the optimized CPU kernels (runtime/kernels/cpu/kernel_table.h); whole
+//     rounds of one shard per pool thread run side by side with single-threaded kernels, the
+//     shards left over one after another with each kernel splitting its work over the pool;
 //   - Kernels::Reference: the reference kernels, shards in parallel over the pool.
 #pragma once
 

@@ -40,7 +40,9 @@ int64_t parse_int(const Checkpoint& c, const std::string& key) {
 
 }  // namespace
 
-double default_lr(OptimizerKind k) {
+double default_lr(OptimizerKind k, LrSchedule::Kind schedule) {
+  const bool adam = k == OptimizerKind::Adam || k == OptimizerKind::AdamW;
+  if (adam && schedule == LrSchedule::Kind::OneCycle) return 3e-3;
   switch (k) {
     case OptimizerKind::Sgd:
     case OptimizerKind::Momentum:
@@ -88,11 +90,30 @@ std::vector<Tensor> Trainer::dropout_masks(int64_t step, int64_t batch) const {
     Dims dims = {batch};
     dims.insert(dims.end(), spec.sample_dims.begin(), spec.sample_dims.end());
     Tensor t(DType::F32, dims);
-    mnist::Rng rng = mnist::Rng::stream(cfg_.seed, mnist::kRngDropout,
-                                        static_cast<uint64_t>(step) * 64 + m);
     const float keep = spec.ratio < 1 ? 1.0f / (1.0f - spec.ratio) : 0.0f;
+    // An element is dropped when a 16-bit draw is below ratio * 2^16 (each 64-bit draw gives
+    // four). One stream per sample, so the samples fill in parallel with the same result.
+    const uint64_t below = static_cast<uint64_t>(std::llround(std::clamp(spec.ratio, 0.0f, 1.0f) * 65536.0));
+    const int64_t per_sample = batch == 0 ? 0 : t.numel() / batch;
     float* p = t.data<float>();
-    for (int64_t i = 0; i < t.numel(); ++i) p[i] = rng.uniform() < spec.ratio ? 0.0f : keep;
+    auto fill = [&](int64_t b0, int64_t b1) {
+      for (int64_t b = b0; b < b1; ++b) {
+        mnist::Rng rng = mnist::Rng::stream(cfg_.seed, mnist::kRngDropout,
+                                            (static_cast<uint64_t>(step) * 64 + m) << 20 | static_cast<uint64_t>(b));
+        float* row = p + b * per_sample;
+        for (int64_t i = 0; i < per_sample; i += 4) {
+          const uint64_t bits = rng.next_u64();
+          for (int64_t k = 0; k < std::min<int64_t>(4, per_sample - i); ++k) {
+            row[i + k] = ((bits >> (16 * k)) & 0xffff) < below ? 0.0f : keep;
+          }
+        }
+      }
+    };
+    if (batch >= 2 && pool_->num_threads() > 1) {
+      pool_->parallel_for(batch, fill);
+    } else {
+      fill(0, batch);
+    }
     masks.push_back(t);
   }
   return masks;
@@ -143,7 +164,6 @@ bool Trainer::train(std::FILE* log, const std::atomic<bool>* stop,
   const int end = until_epoch > 0 ? std::min(until_epoch, cfg_.epochs) : cfg_.epochs;
   for (; epoch_ < end; ++epoch_, batch_ = 0) {
     const auto t0 = std::chrono::steady_clock::now();
-    const double lr = cfg_.schedule.lr_at(cfg_.lr, epoch_);
     const std::vector<int64_t> order = epoch_order(epoch_);
     char title[64];
     std::snprintf(title, sizeof title, "epoch %d/%d", epoch_ + 1, cfg_.epochs);
@@ -163,13 +183,10 @@ bool Trainer::train(std::FILE* log, const std::atomic<bool>* stop,
       const std::vector<Tensor> masks = dropout_masks(epoch_ * per_epoch + batch_, n);
       const TrainStep step(tg_, exec(), cfg_.shard_size);
       StepOutput out = step.run(images, labels, masks, params_);
-      // Mean over the batch, as PyTorch's cross-entropy with reduction "mean".
-      const float inv = 1.0f / static_cast<float>(n);
-      for (Tensor& g : out.grads) {
-        float* p = g.data<float>();
-        for (int64_t i = 0; i < g.numel(); ++i) p[i] *= inv;
-      }
-      opt_.step(params_, out.grads, lr, pool_.get());
+      // Mean over the batch, as PyTorch's cross-entropy with reduction "mean" (the optimizer
+      // scales the summed gradients as it reads them).
+      const double lr = cfg_.schedule.lr_at_step(cfg_.lr, epoch_ * per_epoch + batch_, per_epoch);
+      opt_.step(params_, out.grads, lr, pool_.get(), 1.0f / static_cast<float>(n));
       epoch_loss_ += out.loss_sum;
       epoch_correct_ += out.correct;
       epoch_seen_ += n;

@@ -36,7 +36,9 @@ struct TrainConfig {
   uint64_t seed = 1;
   int threads = 2;
   Kernels kernels = Kernels::Cpu;  // optimized CPU kernels, or the reference ones
-  int64_t shard_size = 64;   // samples per shard (fixed, so results ignore --threads)
+  // Samples per shard (fixed, so results ignore --threads): the default batch of 64 makes two
+  // shards, which run side by side on two threads (train_step.h).
+  int64_t shard_size = 32;
   int64_t eval_shard = 250;  // samples per shard when evaluating
   bool profile = false;      // add up the seconds spent in each op (Trainer::op_seconds)
   std::filesystem::path checkpoint_dir;  // empty = no checkpoints
@@ -44,8 +46,8 @@ struct TrainConfig {
 };
 
 // Default learning rate per optimizer (Adam-family 1e-3, Adagrad / RMSprop 1e-2 / 1e-3,
-// SGD-family 1e-2).
-double default_lr(OptimizerKind k);
+// SGD-family 1e-2); with the one-cycle schedule, the Adam family's peak is 3e-3.
+double default_lr(OptimizerKind k, LrSchedule::Kind schedule = LrSchedule::Kind::Constant);
 
 struct EvalResult {
   double loss = 0;      // mean negative log-likelihood

@@ -1,5 +1,7 @@
 #include "train/training_graph.h"
 
+#include <algorithm>
+
 #include "ir/infer.h"
 #include "train/differentiate.h"
 #include "train/graph_copy.h"
@@ -27,6 +29,36 @@ Dims per_sample_dims(const Node& n, const Value* x) {
     d.push_back(s.dims[i].value);
   }
   return d;
+}
+
+// A Conv whose only consumer is a Relu becomes one KilnFusedConv whose epilogue applies the
+// ReLU: the gradient rules read the Relu's output (KilnReluGrad) and the Conv's input, never
+// the pre-activation, so one pass over the largest activations goes away.
+void fuse_conv_relu(Graph& g) {
+  std::vector<std::pair<Node*, Node*>> pairs;
+  for (const auto& np : g.nodes()) {
+    Node* conv = np.get();
+    const Value* y = conv->op == OpKind::Conv ? conv->output(0) : nullptr;
+    if (!y || y->uses().size() != 1 || std::find(g.outputs.begin(), g.outputs.end(), y) != g.outputs.end()) {
+      continue;
+    }
+    Node* relu = y->uses()[0].node;
+    if (relu->op == OpKind::Relu && relu->output(0)) pairs.emplace_back(conv, relu);
+  }
+  for (auto [conv, relu] : pairs) {
+    std::vector<Value*> ins = conv->inputs();
+    Value* out = relu->output(0);
+    Attributes a = conv->attrs;
+    a.set("activation", Attribute::of_string("Relu"));
+    const std::string name = conv->name;
+    const int opset = conv->opset;
+    g.remove_node(relu);
+    g.remove_node(conv);
+    g.add_node(OpKind::KilnFusedConv, std::move(ins), {out}, std::move(a), name, opset);
+  }
+  if (pairs.empty()) return;
+  g.remove_dead_values();
+  g.topo_sort();  // the fused nodes were appended
 }
 
 }  // namespace
@@ -96,6 +128,7 @@ TrainingGraph make_training_graph(const Graph& model) {
     g.outputs.push_back(d);
     tg.grads.push_back(d->name());
   }
+  fuse_conv_relu(g);
   return tg;
 }
 

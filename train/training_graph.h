@@ -7,6 +7,8 @@
 //   - MaxPool also outputs its argmax Indices, which its gradient rule consumes;
 //   - the loss is SoftmaxCrossEntropyLoss(reduction "sum") of the final LogSoftmax's input, so
 //     per-shard losses and gradients add up to the whole batch's.
+//   - after differentiation, a Conv feeding only a Relu becomes one KilnFusedConv (activation
+//     Relu): the backward graph reads the Relu's output, never the pre-activation.
 #pragma once
 
 #include <memory>

@@ -112,6 +112,19 @@ void infer_KilnSoftmaxCrossEntropyGrad(InferContext& ctx) {
   gradient_like(ctx, 1, 1);
 }
 
+// KilnReluGrad(dY, Y) -> dX like dY: dY where Y > 0, else 0 (Y is Relu's output or input).
+void infer_KilnReluGrad(InferContext& ctx) {
+  require_float(ctx, 0);
+  require_same_dtype(ctx, 0, 1);
+  const Shape& dy = ctx.shape(0);
+  const Shape& y = ctx.shape(1);
+  if (dy.rank_known && y.rank_known && dy.is_static() && y.is_static()) {
+    ctx.check(dy.static_dims() == y.static_dims(), "dY has shape ", dy.to_string(),
+              " but Y has shape ", y.to_string());
+  }
+  gradient_like(ctx, dy.rank_known ? 0 : 1, 0);
+}
+
 // KilnGatherGrad(dY, X, Indices) -> dX like X: the scatter-add adjoint of Gather(X, Indices).
 void infer_KilnGatherGrad(InferContext& ctx) {
   require_float(ctx, 0);

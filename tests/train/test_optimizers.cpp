@@ -105,6 +105,25 @@ TEST(Optimizers, UnknownNameFails) {
   EXPECT_EQ(optimizer_from_name("nesterov"), OptimizerKind::Nesterov);
 }
 
+TEST(LrSchedule, OneCyclePerStep) {
+  LrSchedule s;
+  s.kind = LrSchedule::Kind::OneCycle;
+  s.total_epochs = 2;
+  s.warmup = 0.25;  // 2 epochs of 10 steps: 5 warm-up steps, then 14 down to 0 at step 19
+  EXPECT_DOUBLE_EQ(s.lr_at_step(0.1, 0, 10), 0.01);
+  EXPECT_NEAR(s.lr_at_step(0.1, 2, 10), 0.01 + 0.09 * 2 / 5, 1e-12);
+  EXPECT_DOUBLE_EQ(s.lr_at_step(0.1, 5, 10), 0.1);
+  EXPECT_NEAR(s.lr_at_step(0.1, 12, 10), 0.05, 1e-12);
+  EXPECT_NEAR(s.lr_at_step(0.1, 19, 10), 0.0, 1e-12);
+  EXPECT_EQ(lr_schedule_from_name("onecycle"), LrSchedule::Kind::OneCycle);
+  EXPECT_STREQ(lr_schedule_name(LrSchedule::Kind::OneCycle), "onecycle");
+  // The per-epoch kinds give their epoch's rate at every step of it.
+  s.kind = LrSchedule::Kind::Step;
+  s.gamma = 0.5;
+  EXPECT_DOUBLE_EQ(s.lr_at_step(0.1, 9, 10), 0.1);
+  EXPECT_DOUBLE_EQ(s.lr_at_step(0.1, 10, 10), 0.05);
+}
+
 TEST(LrSchedule, StepAndCosine) {
   LrSchedule s;
   EXPECT_DOUBLE_EQ(s.lr_at(0.1, 5), 0.1);

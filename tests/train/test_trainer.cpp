@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <span>
 
 #include "models/mnist/idx_reader.h"
@@ -125,8 +126,28 @@ TEST_F(TrainerTest, ResultsIgnoreThreadCount) {
       for (size_t i = 0; i < one.grads.size(); ++i) {
         EXPECT_TRUE(one.grads[i].bytes_equal(three.grads[i])) << model << " " << kernels_name(k) << " grad " << i;
       }
+      if (k != Kernels::Cpu) continue;
+      // Two threads: shards 0 and 1 side by side, shard 2 alone with the kernels on the pool.
+      ThreadPool p2(2);
+      const StepOutput two = TrainStep(tg, StepExec{k, &p2}, 32).run(images, labels, masks, t.params());
+      EXPECT_EQ(one.loss_sum, two.loss_sum) << model;
+      for (size_t i = 0; i < one.grads.size(); ++i) {
+        EXPECT_TRUE(one.grads[i].bytes_equal(two.grads[i])) << model << " 2 threads, grad " << i;
+      }
     }
   }
+}
+
+// Conv + Relu pairs run as one KilnFusedConv in the training graph (the fc layer's Relu stays).
+TEST_F(TrainerTest, TrainingGraphFusesConvRelu) {
+  auto model = mnist::build_model("cnn", 1);
+  const TrainingGraph tg = make_training_graph(*model);
+  std::map<OpKind, int> count;
+  for (const auto& n : tg.graph->nodes()) ++count[n->op];
+  EXPECT_EQ(count[OpKind::KilnFusedConv], 2);
+  EXPECT_EQ(count[OpKind::Conv], 0);
+  EXPECT_EQ(count[OpKind::Relu], 1);
+  EXPECT_EQ(count[OpKind::KilnReluGrad], 3);
 }
 
 // The optimized kernels compute the same training step as the reference kernels, up to float

@@ -45,11 +45,10 @@ void grad_Sigmoid(GradContext& ctx) {
   times(ctx, ctx.op(Mul, {ctx.y(0), one_minus}));
 }
 
-// dy where x > 0, else 0 (the subgradient at 0 is 0, as in PyTorch).
-void grad_Relu(GradContext& ctx) {
-  Value* pos = ctx.op(Greater, {ctx.x(0), ctx.scalar(0.0, dt(ctx))});
-  ctx.set_dx(0, ctx.op(Where, {pos, ctx.dy(0), ctx.scalar(0.0, dt(ctx))}));
-}
+// dy where x > 0, else 0 (the subgradient at 0 is 0, as in PyTorch), in one pass. It reads
+// the output (y > 0 exactly where x > 0), so the input can be freed after the forward Relu
+// and a producer may compute the Relu itself.
+void grad_Relu(GradContext& ctx) { ctx.set_dx(0, ctx.op(KilnReluGrad, {ctx.dy(0), ctx.y(0)})); }
 
 void grad_LeakyRelu(GradContext& ctx) {
   const double alpha = ctx.node().attrs.get_float("alpha", 0.01f);

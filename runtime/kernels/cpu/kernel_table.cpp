@@ -16,6 +16,7 @@ KernelFn cpu_kernel(OpKind op) {
     case OpKind::AveragePool: return &fast_AveragePool;
     case OpKind::GlobalAveragePool: return &fast_GlobalAveragePool;
     case OpKind::KilnMaxPoolGrad: return &fast_KilnMaxPoolGrad;
+    case OpKind::KilnReluGrad: return &fast_KilnReluGrad;
     case OpKind::Relu: return &fast_Relu;
     case OpKind::Add: return &fast_Add;
     case OpKind::Sub: return &fast_Sub;

@@ -3,16 +3,18 @@
 //                       every step, so there is nothing to cache);
 //   ConvTranspose       per (image, group): col = W_g^T X_g by SGEMM, then col2im adds each
 //                       column back into the output window it came from;
-//   KilnConvGradWeight  dW_g = sum over images of dY_g im2col(X_g)^T by SGEMM. Images are cut
-//                       into a number of chunks fixed by the shape alone; each chunk sums its
-//                       images into a partial dW and the partials are added in chunk order, so
-//                       the result never depends on the thread count.
+//   KilnConvGradWeight  on AVX-512, dot products over output pixels (conv_grad_weight.h);
+//                       otherwise dW_g = sum over images of dY_g im2col(X_g)^T by SGEMM. Images
+//                       are cut into a number of chunks fixed by the shape alone; each chunk
+//                       sums its images into a partial dW and the partials are added in chunk
+//                       order, so the result never depends on the thread count.
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
 
 #include "ir/infer/conv_shape.h"
 #include "runtime/kernels/cpu/conv.h"
+#include "runtime/kernels/cpu/conv_grad_weight.h"
 #include "runtime/kernels/cpu/op_util.h"
 #include "runtime/kernels/cpu/sgemm.h"
 #include "runtime/kernels/cpu/sgemm_pack.h"
@@ -125,7 +127,9 @@ bool f32_4d(const KernelContext& ctx, size_t i) {
 
 }  // namespace
 
-void fast_Conv(KernelContext& ctx) {
+void fast_Conv(KernelContext& ctx) { conv2d_forward(ctx, false); }
+
+void conv2d_forward(KernelContext& ctx, bool relu) {
   if (ctx.num_inputs() > 3 || !f32_4d(ctx, 0) || !f32_4d(ctx, 1) || !input_is_f32(ctx, 2, true)) {
     return run_reference(ctx);
   }
@@ -153,7 +157,7 @@ void fast_Conv(KernelContext& ctx) {
       std::aligned_alloc(64, (kiln_conv2d_packed_weights_size(&s) + 63) / 64 * 64));
   if (!packed) ctx.fail("out of memory packing the weights");
   kiln_conv2d_pack_weights(&s, w.data<float>(), packed.get());
-  kiln_conv2d(&s, packed.get(), x.data<float>(), b ? b->data<float>() : nullptr, 0,
+  kiln_conv2d(&s, packed.get(), x.data<float>(), b ? b->data<float>() : nullptr, relu ? 1 : 0,
               y.data<float>(), ctx.pool);
 }
 
@@ -217,6 +221,11 @@ void fast_KilnConvGradWeight(KernelContext& ctx) {
   float* dw = dwt.data<float>();
   const int64_t wsize = M * kc;
   if (N == 0) return std::fill(dw, dw + wsize, 0.0f);
+  if (conv_grad_weight_dot_available()) {
+    const GradWeightShape gs{N,   C,   g.H,  g.W,  M,    g.OH, g.OW, g.KH,
+                             g.KW, g.sh, g.sw, g.dh, g.dw, g.ph, g.pw, group};
+    return conv_grad_weight_dot(gs, x.data<float>(), dy.data<float>(), dw, ctx.pool);
+  }
 
   // Chunks of images: at most 16, fewer when the partial sums would pass 2^24 floats.
   const int64_t chunks = std::clamp<int64_t>((int64_t{1} << 24) / std::max<int64_t>(wsize, 1), 1,

@@ -43,6 +43,10 @@ void finish(KernelContext& ctx, Tensor y, size_t z_input) {
 
 void fast_KilnFusedConv(KernelContext& ctx) {
   if (ctx.input(0).dtype() != DType::F32) return ref_KilnFusedConv(ctx);
+  // Bias and ReLU only (the trainer's conv layers): the convolution's own epilogue does both.
+  if (!ctx.has_input(3) && ctx.attr().get_string("activation", "") == "Relu") {
+    return conv2d_forward(ctx, true);
+  }
   Tensor y = run(ctx, OpKind::Conv,
                  {&ctx.input(0), &ctx.input(1), ctx.has_input(2) ? &ctx.input(2) : nullptr},
                  ctx.attrs);

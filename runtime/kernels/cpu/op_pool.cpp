@@ -14,6 +14,7 @@
 #include "ir/infer/window.h"
 #include "runtime/kernels/cpu/op_util.h"
 #include "runtime/kernels/cpu/pool.h"
+#include "runtime/kernels/cpu/pool_indices.h"
 #include "runtime/kernels/cpu/sliding_window.h"
 
 namespace kiln::cpu {
@@ -136,6 +137,11 @@ void fast_MaxPool(KernelContext& ctx) {
     return;
   }
   int64_t* ind = want_idx ? uninit_output(ctx, 1, out_dims).data<int64_t>() : nullptr;
+  if (want_idx && max_pool_2x2_with_indices({g.planes, g.H, g.W, g.OH, g.OW, g.KH, g.KW, g.sh, g.sw,
+                                             g.dh, g.dw, g.ph, g.pw},
+                                            px, y, ind, ctx.pool)) {
+    return;  // training's common case (pool_indices.h)
+  }
   const int64_t in_plane = g.H * g.W, out_plane = g.OH * g.OW;
   const TapTable rows(g.OH, g.sh, g.ph, g.dh, g.KH, g.H), cols(g.OW, g.sw, g.pw, g.dw, g.KW, g.W);
   parallel_ranges(ctx.pool, g.planes, in_plane, [&](int64_t b, int64_t e) {

@@ -20,6 +20,10 @@ void fast_MaxPool(KernelContext& ctx);
 void fast_AveragePool(KernelContext& ctx);
 void fast_GlobalAveragePool(KernelContext& ctx);
 void fast_KilnMaxPoolGrad(KernelContext& ctx);
+void fast_KilnReluGrad(KernelContext& ctx);
+// Conv's fast path with an optional fused ReLU (KilnFusedConv with only bias and Relu uses it);
+// anything it does not handle goes to the node's reference kernel.
+void conv2d_forward(KernelContext& ctx, bool relu);
 void fast_Relu(KernelContext& ctx);
 void fast_Add(KernelContext& ctx);
 void fast_Sub(KernelContext& ctx);

@@ -1,5 +1,5 @@
 // Reference kernels for the Kiln-internal training ops: the backward passes of Conv (weights),
-// MaxPool, AveragePool, SoftmaxCrossEntropyLoss and Gather. f32 and f64; accumulation in
+// MaxPool, AveragePool, SoftmaxCrossEntropyLoss, Gather and Relu. f32 and f64; accumulation in
 // double, in a fixed order, so results are deterministic.
 #include <cmath>
 #include <optional>
@@ -230,6 +230,21 @@ void ref_KilnSoftmaxCrossEntropyGrad(KernelContext& ctx) {
         }
       }
     }
+  });
+}
+
+// dX = dY where Y > 0, else 0 (the subgradient at 0 is 0, as in PyTorch).
+void ref_KilnReluGrad(KernelContext& ctx) {
+  const Tensor& dy = ctx.input(0);
+  const Tensor& y = ctx.input(1);
+  ctx.check(dy.dims() == y.dims() && dy.dtype() == y.dtype(), "dY ", dy.describe(), " and Y ",
+            y.describe(), " must have the same shape and dtype");
+  Tensor& dx = ctx.output(0, dy.dims());
+  dispatch_f32_f64(ctx, dy.dtype(), [&]<typename T>() {
+    const T* g = dy.data<T>();
+    const T* v = y.data<T>();
+    T* out = dx.data<T>();
+    for (int64_t i = 0; i < dy.numel(); ++i) out[i] = v[i] > T(0) ? g[i] : T(0);
   });
 }
 
