@@ -13,6 +13,22 @@
 
 namespace kiln::test {
 
+// A 2-D convolution geometry (ONNX Conv attributes) for random-shape kernel tests.
+struct ConvGeom {
+  int64_t N, C, M, H, W, KH, KW, sh, sw, dh, dw, pt, pl, pb, pr, group;
+  int64_t out_h() const { return (H + pt + pb - dh * (KH - 1) - 1) / sh + 1; }
+  int64_t out_w() const { return (W + pl + pr - dw * (KW - 1) - 1) / sw + 1; }
+  Attributes attrs() const {
+    Attributes a;
+    a.set("kernel_shape", Attribute::of_ints({KH, KW}));
+    a.set("strides", Attribute::of_ints({sh, sw}));
+    a.set("dilations", Attribute::of_ints({dh, dw}));
+    a.set("pads", Attribute::of_ints({pt, pl, pb, pr}));
+    a.set("group", Attribute::of_int(group));
+    return a;
+  }
+};
+
 // Uniform values in [-1, 1) from a fixed seed.
 inline Tensor random_f32(Dims dims, uint32_t seed) {
   Tensor t(DType::F32, std::move(dims));

@@ -10,19 +10,7 @@ namespace kiln::test {
 namespace {
 
 // A random 2-D convolution geometry whose output is at least 1 x 1.
-struct ConvCase {
-  int64_t N, C, M, H, W, KH, KW, sh, sw, dh, dw, pt, pl, pb, pr, group;
-  int64_t out_h() const { return (H + pt + pb - dh * (KH - 1) - 1) / sh + 1; }
-  int64_t out_w() const { return (W + pl + pr - dw * (KW - 1) - 1) / sw + 1; }
-  Attributes attrs() const {
-    Attributes a;
-    a.set("kernel_shape", Attribute::of_ints({KH, KW}));
-    a.set("strides", Attribute::of_ints({sh, sw}));
-    a.set("dilations", Attribute::of_ints({dh, dw}));
-    a.set("pads", Attribute::of_ints({pt, pl, pb, pr}));
-    a.set("group", Attribute::of_int(group));
-    return a;
-  }
+struct ConvCase : ConvGeom {
   std::string describe() const {
     return "N" + std::to_string(N) + " C" + std::to_string(C) + " M" + std::to_string(M) + " " +
            std::to_string(H) + "x" + std::to_string(W) + " k" + std::to_string(KH) + "x" +

@@ -11,20 +11,7 @@
 namespace kiln::test {
 namespace {
 
-struct GradCase {
-  int64_t N, C, M, H, W, KH, KW, sh, sw, dh, dw, pt, pl, pb, pr, group;
-  int64_t out_h() const { return (H + pt + pb - dh * (KH - 1) - 1) / sh + 1; }
-  int64_t out_w() const { return (W + pl + pr - dw * (KW - 1) - 1) / sw + 1; }
-  Attributes attrs() const {
-    Attributes a;
-    a.set("kernel_shape", Attribute::of_ints({KH, KW}));
-    a.set("strides", Attribute::of_ints({sh, sw}));
-    a.set("dilations", Attribute::of_ints({dh, dw}));
-    a.set("pads", Attribute::of_ints({pt, pl, pb, pr}));
-    a.set("group", Attribute::of_int(group));
-    return a;
-  }
-};
+using GradCase = ConvGeom;
 
 GradCase random_case(std::mt19937& gen) {
   auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(gen); };
