@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "runtime/kernels/cpu/cpu_isa.h"
+#include "runtime/kernels/cpu/im2col_row.h"
 #include "runtime/kernels/cpu/sgemm_pack.h"
 #include "runtime/threadpool/thread_pool.h"
 
@@ -50,18 +51,7 @@ void fill_channel(const Planes& pl, const float* xc, float* dst) {
     for (int64_t r = 0; r < pl.rows; ++r) {
       const int64_t ih = pl.per_kw ? r - s.ph : r * s.sh + kh * s.dh - s.ph;
       float* out = plane + r * s.OW;
-      if (ih < 0 || ih >= s.H) {
-        std::fill(out, out + s.OW, 0.0f);
-        continue;
-      }
-      const float* in = xc + ih * s.W;
-      std::fill(out, out + lo, 0.0f);
-      if (s.sw == 1) {
-        std::copy(in + lo + shift, in + hi + shift, out + lo);
-      } else {
-        for (int64_t ow = lo; ow < hi; ++ow) out[ow] = in[ow * s.sw + shift];
-      }
-      std::fill(out + hi, out + s.OW, 0.0f);
+      im2col_row(ih < 0 || ih >= s.H ? nullptr : xc + ih * s.W, out, s.OW, lo, hi, s.sw, shift);
     }
   }
 }

@@ -15,6 +15,7 @@
 #include "ir/infer/conv_shape.h"
 #include "runtime/kernels/cpu/conv.h"
 #include "runtime/kernels/cpu/conv_grad_weight.h"
+#include "runtime/kernels/cpu/im2col_row.h"
 #include "runtime/kernels/cpu/op_util.h"
 #include "runtime/kernels/cpu/sgemm.h"
 #include "runtime/kernels/cpu/sgemm_pack.h"
@@ -60,19 +61,9 @@ void im2col(const Geom2d& g, int64_t cg, const float* x, float* col) {
         for (int64_t oh = 0; oh < g.OH; ++oh) {
           float* dst = row + oh * g.OW;
           const int64_t ih = oh * g.sh - g.ph + kh * g.dh;
-          if (ih < 0 || ih >= g.H) {
-            std::fill(dst, dst + g.OW, 0.0f);
-            continue;
-          }
-          const float* src = xc + ih * g.W;
           const int64_t shift = kw * g.dw - g.pw;  // iw = ow * sw + shift
-          std::fill(dst, dst + ow_lo, 0.0f);
-          if (g.sw == 1) {
-            std::copy(src + ow_lo + shift, src + ow_hi + shift, dst + ow_lo);
-          } else {
-            for (int64_t ow = ow_lo; ow < ow_hi; ++ow) dst[ow] = src[ow * g.sw + shift];
-          }
-          std::fill(dst + ow_hi, dst + g.OW, 0.0f);
+          im2col_row(ih < 0 || ih >= g.H ? nullptr : xc + ih * g.W, dst, g.OW, ow_lo, ow_hi, g.sw,
+                     shift);
         }
       }
     }
