@@ -21,12 +21,15 @@ struct QuantizableNode {
   Value* residual = nullptr;
   float alpha = 1;              // Gemm / KilnFusedMatMul alpha (folded into the weight scales)
   Attributes attrs;             // conv window attributes and the fused activation
+  bool pays_alone = true;       // false: int8 pays only with u8 input or output (see below)
 };
 
-// nullopt when `n` is not one of the forms above (non-f32, non-constant weights, 3-D conv...)
-// and for convolutions that stay f32 because int8 would not pay: depthwise ones, those doing
-// fewer than 64 MACs per input value (output channels per group x taps / stride area) and those
-// reducing over fewer than 64 products per output (input channels per group x taps).
+// nullopt when `n` is not one of the forms above (non-f32, non-constant weights, 3-D conv...),
+// for depthwise convolutions and for those with fewer than 16 input channels per group and a
+// reduction under 64: faster in f32 (see quantize_rewrite.cpp). pays_alone is false for those
+// doing fewer than 64 MACs per input value (output channels per group x taps / stride area) or
+// reducing over fewer than 64 products (input channels per group x taps): int8 pays for them
+// only with a u8 input or output.
 std::optional<QuantizableNode> match_quantizable(const Graph& g, Node* n);
 
 // Symmetric per-channel s8: scale[c] = max|w_c| / 127 (1 for an all-zero channel),

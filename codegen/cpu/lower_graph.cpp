@@ -2,6 +2,7 @@
 
 #include <bit>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <optional>
 #include <unordered_map>
@@ -259,12 +260,14 @@ class Lowering {
   bool lower_qconv(const Node& n) {
     const Value *x = n.input(0), *w = n.input(1), *ws = n.input(2), *b = n.input(3);
     const Value *z = n.input(4), *y = n.output(0);
-    if (!is_f32(x) || !w->is_constant() || !ws->is_constant() || (b && !b->is_constant()) ||
-        x->type.shape.dims.size() != 4)
+    const auto u8 = [](const Value* v) { return v && v->type.dtype == DType::U8; };
+    if (!(is_f32(x) || u8(x)) || !w->is_constant() || !ws->is_constant() ||
+        (b && !b->is_constant()) || x->type.shape.dims.size() != 4)
       return false;
     const std::optional<KilnConv2dShape> shape = conv2d_shape(n, x, w);
     if (!shape) return false;
     const KilnConv2dShape& s = *shape;
+    if (u8(x) || u8(y) || u8(z)) return lower_qconv_u8(n, s);
     PlannedKernel k = start(n, KernelKind::QConv2d);
     k.x = add_arg(k, value_arg(x));
     std::vector<uint8_t> packed(kiln_qconv2d_packed_weights_size(&s));
@@ -281,6 +284,48 @@ class Lowering {
                 s.pad_right, s.dilation_h, s.dilation_w, s.group, relu ? 1 : 0,
                 static_cast<int64_t>(std::bit_cast<uint32_t>(x_scale)),
                 n.attrs.get_int("x_zero_point", 0)};
+    out_.kernels.push_back(std::move(k));
+    return true;
+  }
+
+  // KilnQConv with a u8 input, output or residual: the qconv2d builtin's extended parameters
+  // (kernel_abi.h); the residual and the activation (none, Relu or Clip) run in the kernel.
+  bool lower_qconv_u8(const Node& n, const KilnConv2dShape& s) {
+    const Value *x = n.input(0), *w = n.input(1), *ws = n.input(2), *b = n.input(3);
+    const Value *z = n.input(4), *y = n.output(0);
+    float lo = -std::numeric_limits<float>::infinity(), hi = -lo;
+    if (const std::optional<OpKind> act =
+            fused_activation_op(n.attrs.get_string("activation", ""), n.label())) {
+      if (*act == OpKind::Relu) {
+        lo = 0.0f;
+      } else if (*act == OpKind::Clip) {
+        const ActivationCall call = fused_activation_call(*act, n.attrs);
+        lo = call.attrs.get_float("min", lo);
+        hi = call.attrs.get_float("max", hi);
+      } else {
+        return false;  // other activations: the reference kernel
+      }
+    }
+    PlannedKernel k = start(n, KernelKind::QConv2d);
+    k.x = add_arg(k, value_arg(x));
+    std::vector<uint8_t> packed(kiln_qconv2d_packed_weights_size(&s));
+    kiln_qconv2d_pack_weights(&s, w->constant->data<int8_t>(), ws->constant->data<float>(),
+                              packed.data());
+    k.w = add_arg(k, weight_arg(packed.data(), packed.size()));
+    if (b) k.bias = add_arg(k, value_arg(b));
+    k.y = add_arg(k, value_arg(y));
+    const int64_t zi = z ? add_arg(k, value_arg(z)) : -1;
+    const auto bits = [](float f) { return static_cast<int64_t>(std::bit_cast<uint32_t>(f)); };
+    const auto is_u8 = [](const Value* v) { return v && v->type.dtype == DType::U8; };
+    const int64_t flags = (is_u8(x) ? 1 : 0) | (is_u8(y) ? 2 : 0) | (is_u8(z) ? 4 : 0);
+    k.params = {s.N,         s.C,          s.H,          s.W,          s.M,
+                s.KH,        s.KW,         s.stride_h,   s.stride_w,   s.pad_top,
+                s.pad_left,  s.pad_bottom, s.pad_right,  s.dilation_h, s.dilation_w,
+                s.group,     2,            bits(n.attrs.get_float("x_scale", 0.0f)),
+                n.attrs.get_int("x_zero_point", 0),  flags,
+                bits(n.attrs.get_float("y_scale", 1.0f)), n.attrs.get_int("y_zero_point", 0), zi,
+                bits(n.attrs.get_float("z_scale", 1.0f)), n.attrs.get_int("z_zero_point", 0),
+                bits(lo),    bits(hi)};
     out_.kernels.push_back(std::move(k));
     return true;
   }

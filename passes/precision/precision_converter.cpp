@@ -23,6 +23,7 @@ bool PrecisionConverter::run(Graph& g, PassContext& ctx) {
     ++total;
   }
   if (!total) return false;
+  finish(g, ctx);
   g.topo_sort();
   g.remove_dead_values();
   std::string ops;

@@ -30,6 +30,8 @@ class PrecisionConverter : public Pass {
   virtual void prepare(Graph&, PassContext&, std::vector<Node*>& /*candidates*/) {}
   // Rewrites `n` (nodes may be added and removed; no topo_sort needed). False = left as is.
   virtual bool convert(Graph& g, Node* n, PassContext& ctx) = 0;
+  // After every conversion, before the graph is re-sorted (links between converted nodes).
+  virtual void finish(Graph&, PassContext&) {}
   // The report's verb: "quantized", "converted to fp16".
   virtual std::string_view verb() const = 0;
 };

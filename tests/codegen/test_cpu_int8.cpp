@@ -59,6 +59,37 @@ TEST(CpuInt8, StaticCnnRunsOnInt8Builtins) {
   for (int threads : {1, 2}) expect_close(run_compiled(m, in, threads).at("y"), want.at("y"), 1e-5, 1e-6);
 }
 
+// u8 between int8 convolutions (p, a of build_linked_cnn) and a u8 residual: the extended
+// qconv2d builtin, against the reference interpreter on the same quantized graph.
+TEST(CpuInt8, U8LinksRunOnInt8Builtins) {
+  const auto dir = test::calib_dir("cpu_links", {16, 8, 8}, 1, 4);
+  const std::vector<std::string> passes = {"fuse-conv-epilogue", "quantize-int8"};
+  Graph ref;
+  test::build_linked_cnn(ref);
+  PassContext pctx;
+  pctx.calib_data_dir = dir.string();
+  run_passes(ref, passes, pctx);
+  std::mt19937 rng(9);
+  std::map<std::string, Tensor> in;
+  in.emplace("x", uniform({1, 16, 8, 8}, rng, -1.0f, 1.0f));
+  const auto want = Interpreter(ref).run(in);
+  Graph g;
+  test::build_linked_cnn(g);
+  CpuCompileOptions o;
+  o.passes = {"fuse-conv-epilogue"};
+  o.extra_passes = {"quantize-int8"};
+  o.calib_data_dir = dir.string();
+  const CompiledModel m = compile_for_cpu(g, o);
+  EXPECT_TRUE(reported(m, "4 int8 conv2d")) << m.report.at(1);
+  EXPECT_FALSE(reported(m, "KilnQConv")) << "no int8 conv on the runtime's op path";
+  for (int threads : {1, 2}) {
+    const auto got = run_compiled(m, in, threads);
+    expect_close(got.at("D_out"), want.at("D_out"), 1e-5, 1e-6);
+    expect_close(got.at("N_out"), want.at("N_out"), 1e-5, 1e-6);
+    expect_close(got.at("M_out"), want.at("M_out"), 1e-5, 1e-6);
+  }
+}
+
 TEST(CpuInt8, DynamicMlpWithResidual) {
   auto build = [](Graph& g) {
     std::mt19937 rng(6);

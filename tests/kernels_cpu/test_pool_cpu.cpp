@@ -95,7 +95,9 @@ TEST(CpuPool, MaxPoolRandomShapesEveryIsa) {
 TEST(CpuPool, GlobalAveragePoolMatchesReference) {
   std::mt19937 rng(32);
   ThreadPool pool(2);
-  for (const Dims& d : {Dims{2, 5, 7, 7}, Dims{1, 64, 56, 56}, Dims{3, 2, 1, 3}}) {
+  // The last shape is big enough to be split over the pool.
+  for (const Dims& d :
+       {Dims{2, 5, 7, 7}, Dims{1, 64, 56, 56}, Dims{3, 2, 1, 3}, Dims{2, 70, 43, 45}}) {
     const Tensor x = random_tensor(d, rng);
     const Tensor want = run_op1(OpKind::GlobalAveragePool, {&x});
     std::vector<float> one(static_cast<size_t>(d[0] * d[1])), two(one.size());

@@ -159,7 +159,10 @@ TEST(CpuSgemm, LargeKAndBlockBoundaries) {
        {GemmCase{false, false, 37, 45, 1100, 1.0f, 0.5f},
         GemmCase{true, true, 5, 3, 777, -0.5f, 1.0f},
         GemmCase{false, true, 31, 50, 2100, 1.0f, 0.0f, 1, 3, 2, true, false, true},
-        GemmCase{false, true, 351, 1061, 300, 1.0f, 0.0f, 0, 0, 0, true, true, true}}) {
+        GemmCase{false, true, 351, 1061, 300, 1.0f, 0.0f, 0, 0, 0, true, true, true},
+        // One-row tiles (the GEMV kernel: even and odd k summed apart), odd K across blocks.
+        GemmCase{false, false, 1, 70, 2049, 1.0f, 0.5f},
+        GemmCase{true, true, 15, 33, 1025, -1.0f, 0.0f}}) {
     check_case(g, rng, &pool);
   }
 }

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -58,6 +59,46 @@ inline void build_small_cnn(Graph& g) {
   Value* y = g.add_value("y");
   g.add_node(OpKind::Gemm, {f, w1, b1}, {y}, tb, "fc", 17);
   g.outputs.push_back(y);
+  infer_shapes(g);
+}
+
+// Convolutions that quantize-int8 links through u8 (quantize_link.h): x [1,16,8,8] ->
+// P (3x3 16->64 pad 1, Relu) -> A (1x1 64->64, Clip 0..6) -> B (1x1 64->64) + p (residual)
+// -> D (depthwise 3x3, stays f32) -> D_out; N (1x1 64->8 on p: int8 does not pay alone, but p
+// is u8) -> N_out; M (3x3 stride 2 16->8 on x, f32 in and out: stays f32) -> M_out. After
+// fuse-conv-epilogue and quantize-int8, p and a are u8, s stays f32.
+inline void build_linked_cnn(Graph& g) {
+  std::mt19937 rng(31);
+  Value* x = g.add_value("x", f32_of({1, 16, 8, 8}));
+  g.inputs.push_back(x);
+  auto conv = [&](const std::string& name, Value* in, int64_t m, int64_t c, int64_t k,
+                  int64_t group, bool bias, int64_t stride = 1) {
+    Attributes a;
+    a.set("pads", Attribute::of_ints({k / 2, k / 2, k / 2, k / 2}));
+    a.set("strides", Attribute::of_ints({stride, stride}));
+    a.set("group", Attribute::of_int(group));
+    const float r = 1.0f / std::sqrt(static_cast<float>(c / group * k * k));
+    std::vector<Value*> ins = {in, g.add_constant(name + "_w", uniform({m, c / group, k, k}, rng,
+                                                                       -r, r))};
+    if (bias) ins.push_back(g.add_constant(name + "_b", uniform({m}, rng, -0.2f, 0.2f)));
+    Value* out = g.add_value(name + "_out");
+    g.add_node(OpKind::Conv, ins, {out}, a, name, 17);
+    return out;
+  };
+  auto unary = [&](OpKind op, const std::string& name, std::vector<Value*> ins) {
+    Value* out = g.add_value(name);
+    g.add_node(op, std::move(ins), {out}, {}, name, 17);
+    return out;
+  };
+  Value* p = unary(OpKind::Relu, "p", {conv("P", x, 64, 16, 3, 1, true)});
+  Value* lo = g.add_constant("lo", Tensor::scalar<float>(0.0f));
+  Value* hi = g.add_constant("hi", Tensor::scalar<float>(6.0f));
+  Value* a = unary(OpKind::Clip, "a", {conv("A", p, 64, 64, 1, 1, true), lo, hi});
+  Value* s = unary(OpKind::Add, "s", {conv("B", a, 64, 64, 1, 1, true), p});
+  Value* y = conv("D", s, 64, 64, 3, 64, false);
+  Value* y2 = conv("N", p, 8, 64, 1, 1, true);
+  Value* y3 = conv("M", x, 8, 16, 3, 1, true, 2);
+  g.outputs = {y, y2, y3};
   infer_shapes(g);
 }
 

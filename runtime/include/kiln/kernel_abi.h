@@ -78,7 +78,13 @@ struct kiln_builtin_table {
   /* (v3) int8 2-D convolution, f32 X quantized to u8 inside, s8 weights packed at compile time
    * with per-channel scales (runtime/kernels/cpu/qgemm.h); f32 Y.
    *   buffers: [X, packed W, bias|NULL, Y, epilogue fn|NULL, epilogue closure]
-   *   params: conv2d's first 16, relu, x_scale_bits (f32 bit pattern), x_zero_point */
+   *   params: conv2d's first 16, relu, x_scale_bits (f32 bit pattern), x_zero_point
+   * With bit 1 of the relu parameter set (KilnQConv's u8 modes, kiln_qconv2d_io), X and Y may be
+   * u8, a residual is read from the launch buffers and the activation is a clamp; relu's bit 0,
+   * the epilogue fn and post are then unused, and eight parameters follow: flags (bit 0 X u8,
+   * bit 1 Y u8, bit 2 residual u8), y_scale_bits, y_zero_point, the residual's index in the
+   * launch buffers (the closure; -1: none), z_scale_bits, z_zero_point, clamp lo_bits, hi_bits.
+   * Without that bit the 19 parameters above are all there is, so earlier artifacts still run. */
   kiln_kernel_fn qconv2d;
   /* (v3) int8 Y[M,N] = dq(q(A[M,K]) * B) + bias[N], s8 B packed at compile time (qgemm.h).
    *   buffers: [A, packed B, bias|NULL, Y, epilogue fn|NULL, epilogue closure]

@@ -1,7 +1,8 @@
 // Pooling op kernels (f32, NCHW, 2-D windows), planes split over the pool:
-//   MaxPool            window_plane when only Y is wanted and every window has an in-bounds
-//                      tap; with Indices (training) a direct loop that keeps the
-//                      reference's rule: taps in row-major order, the first maximum wins;
+//   MaxPool            max_pool_rows (stride-2 windows) or window_plane when only Y is
+//                      wanted and every window has an in-bounds tap; with Indices (training)
+//                      a direct loop that keeps the reference's rule: taps in row-major
+//                      order, the first maximum wins;
 //   AveragePool        window_plane sums divided by each window's count (count_include_pad
 //                      and ceil_mode as the reference);
 //   GlobalAveragePool  kiln_global_average_pool;
@@ -15,6 +16,7 @@
 #include "runtime/kernels/cpu/op_util.h"
 #include "runtime/kernels/cpu/pool.h"
 #include "runtime/kernels/cpu/pool_indices.h"
+#include "runtime/kernels/cpu/pool_rows.h"
 #include "runtime/kernels/cpu/sliding_window.h"
 
 namespace kiln::cpu {
@@ -129,9 +131,12 @@ void fast_MaxPool(KernelContext& ctx) {
     const PlaneWindow w = plane_window(g);
     const Isa isa = active_isa();
     parallel_ranges(ctx.pool, g.planes, g.H * g.W, [&](int64_t b, int64_t e) {
-      for (int64_t p = b; p < e; ++p) {
-        window_plane(isa, w, WindowOp::Max, nullptr, 0.0f, false, px + p * g.H * g.W,
-                     y + p * g.OH * g.OW);
+      const float* xb = px + b * g.H * g.W;
+      float* yb = y + b * g.OH * g.OW;
+      if (max_pool_rows(isa, w, e - b, xb, yb)) return;
+      for (int64_t p = 0; p < e - b; ++p) {
+        window_plane(isa, w, WindowOp::Max, nullptr, 0.0f, false, xb + p * g.H * g.W,
+                     yb + p * g.OH * g.OW);
       }
     });
     return;

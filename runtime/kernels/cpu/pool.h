@@ -1,6 +1,6 @@
 // 2-D pooling fast paths, NCHW, f32: max pool (ONNX MaxPool semantics: padding never wins, no
-// indices output, floor rounding; each plane by window_plane, sliding_window.h) and global
-// average pool. Planes are split over the pool.
+// indices output, floor rounding; by max_pool_rows, pool_rows.h, or each plane by window_plane,
+// sliding_window.h) and global average pool. Planes are split over the pool in contiguous ranges.
 #pragma once
 
 #include <cstdint>

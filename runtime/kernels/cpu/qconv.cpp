@@ -14,6 +14,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "runtime/kernels/cpu/qconv_dw.h"
 #include "runtime/kernels/cpu/qgemm.h"
 #include "runtime/kernels/cpu/qgemm_kernel.h"
 #include "runtime/kernels/cpu/qgemm_util.h"
@@ -115,8 +116,14 @@ void kiln_qconv2d_pack_weights(const KilnConv2dShape* shape, const int8_t* W, co
   }
 }
 
-void kiln_qconv2d(const KilnConv2dShape* shape, const void* packed_weights, const float* X,
-                  float x_scale, int32_t x_zero_point, const KilnGemmEpilogue* epilogue, float* Y,
+}  // extern "C"
+
+namespace {
+
+// The shared body: X is f32 (x_u8 false, quantized here) or u8; Y (f32) is unused when e.fin
+// finishes the tiles.
+void qconv2d_impl(const KilnConv2dShape* shape, const void* packed_weights, const void* Xv,
+                  bool x_u8, float x_scale, int32_t x_zero_point, QEpilogue e, float* Y,
                   kiln::ThreadPool* pool) {
   const KilnConv2dShape& s = *shape;
   const Layout l = layout_of(s);
@@ -130,37 +137,38 @@ void kiln_qconv2d(const KilnConv2dShape* shape, const void* packed_weights, cons
   const int64_t OH = kiln_conv2d_output_height(shape), OW = kiln_conv2d_output_width(shape);
   const int64_t P = OH * OW, Mg = s.M / s.group, Cp = l.Cp;
   if (s.N <= 0 || P <= 0 || s.M <= 0) return;
-  QEpilogue e;
   e.x_scale = x_scale;
   e.zero_point = x_zero_point;
   e.w_scale = reinterpret_cast<const float*>(base + l.scales_off);
   e.wsum = reinterpret_cast<const int32_t*>(base + l.sums_off);
   e.per_row = true;
-  if (epilogue) {
-    if (epilogue->column_bias) throw std::invalid_argument("kiln_qconv2d: column_bias unsupported");
-    e.bias = epilogue->row_bias;
-    e.relu = epilogue->relu != 0;
-    e.post = epilogue->post;
-    e.post_closure = epilogue->post_closure;
-  }
   const auto* wrows = base + l.rows_off;
   const uint8_t zx = static_cast<uint8_t>(x_zero_point);
   const float zpf = static_cast<float>(x_zero_point);
 
-  // 1. X quantized once into plain u8 (long contiguous runs vectorize), then rearranged into
-  // the padded channels-last copy, one task per (image, group, row).
+  // 1. X quantized once into plain u8 (long contiguous runs vectorize) unless it comes as u8,
+  // then rearranged into the padded channels-last copy, one task per (image, group, row).
   const int64_t xsz = s.N * s.C * s.H * s.W;
-  thread_local ScratchBuffer t_plain;
-  auto* plain = reinterpret_cast<uint8_t*>(t_plain.floats(static_cast<size_t>(xsz + 3) / 4));
-  const int64_t qchunk = 16384, qchunks = (xsz + qchunk - 1) / qchunk;
-  const auto quantize_chunks = [&](int64_t c0, int64_t c1) {
-    for (int64_t c = c0; c < c1; ++c) {
-      const int64_t b = c * qchunk;
-      quantize_u8(X + b, std::min(qchunk, xsz - b), x_scale, zpf, plain + b);
-    }
-  };
-  if (pool && qchunks > 1) pool->parallel_for(qchunks, quantize_chunks);
-  else quantize_chunks(0, qchunks);
+  const uint8_t* plain = static_cast<const uint8_t*>(Xv);
+  if (!x_u8) {
+    const auto* X = static_cast<const float*>(Xv);
+    thread_local ScratchBuffer t_plain;
+    auto* q = reinterpret_cast<uint8_t*>(t_plain.floats(static_cast<size_t>(xsz + 3) / 4));
+    const int64_t qchunk = 16384, qchunks = (xsz + qchunk - 1) / qchunk;
+    const auto quantize_chunks = [&](int64_t c0, int64_t c1) {
+      for (int64_t c = c0; c < c1; ++c) {
+        const int64_t b = c * qchunk;
+        quantize_u8(X + b, std::min(qchunk, xsz - b), x_scale, zpf, q + b);
+      }
+    };
+    if (pool && qchunks > 1) pool->parallel_for(qchunks, quantize_chunks);
+    else quantize_chunks(0, qchunks);
+    plain = q;
+  }
+  if (qconv_dw_applies(s)) {
+    qconv_dw(s, plain, x_zero_point, reinterpret_cast<const int8_t*>(wrows), l.K, Cp, e, Y, pool);
+    return;
+  }
 
   const int64_t Hp = s.H + s.pad_top + s.pad_bottom, Wp = s.W + s.pad_left + s.pad_right;
   if (s.group == 1 && s.stride_h == 1 && s.stride_w == 1 && active_qtile() == &qtile_amx) {
@@ -279,13 +287,68 @@ void kiln_qconv2d(const KilnConv2dShape* shape, const void* packed_weights, cons
         const int64_t m0 = g * Mg + rb * mr;
         const int rows = static_cast<int>(std::min<int64_t>(mr, Mg - rb * mr));
         tile(wrows + m0 * l.K, l.K, rows, panel, kq, true, acc);
-        dequantize_tile(acc, rows, cols, e, m0, 0, Y + (n * s.M + m0) * P + p0, P);
+        const int64_t off = (n * s.M + m0) * P + p0;
+        if (e.fin) {
+          alignas(64) float tmp[kQMRMax * kQNR];
+          dequantize_tile(acc, rows, cols, e, m0, 0, tmp, kQNR);
+          finish_rows(tmp, kQNR, rows, cols, *e.fin, off, P);
+        } else {
+          dequantize_tile(acc, rows, cols, e, m0, 0, Y + off, P);
+        }
       }
     }
   };
   const int64_t tasks = base_tasks * mchunks;
   if (pool && tasks > 1) pool->parallel_for(tasks, run_tasks);
   else run_tasks(0, tasks);
+}
+
+}  // namespace
+
+extern "C" {
+
+void kiln_qconv2d(const KilnConv2dShape* shape, const void* packed_weights, const float* X,
+                  float x_scale, int32_t x_zero_point, const KilnGemmEpilogue* epilogue, float* Y,
+                  kiln::ThreadPool* pool) {
+  QEpilogue e;
+  if (epilogue) {
+    if (epilogue->column_bias) throw std::invalid_argument("kiln_qconv2d: column_bias unsupported");
+    e.bias = epilogue->row_bias;
+    e.relu = epilogue->relu != 0;
+    e.post = epilogue->post;
+    e.post_closure = epilogue->post_closure;
+  }
+  qconv2d_impl(shape, packed_weights, X, false, x_scale, x_zero_point, e, Y, pool);
+}
+
+void kiln_qconv2d_io(const KilnConv2dShape* shape, const void* packed_weights,
+                     const KilnQConvIO* io, const KilnGemmEpilogue* epilogue,
+                     kiln::ThreadPool* pool) {
+  QEpilogue e;
+  if (epilogue) {
+    if (epilogue->column_bias || epilogue->relu || epilogue->post)
+      throw std::invalid_argument("kiln_qconv2d_io: only row_bias may be set in the epilogue");
+    e.bias = epilogue->row_bias;
+  }
+  if (io->y_u8 && (!(io->y_scale > 0.0f) || io->y_zero_point < 0 || io->y_zero_point > 255))
+    throw std::invalid_argument("kiln_qconv2d_io: y_scale must be > 0 and y_zero_point in [0, 255]");
+  if (io->z && io->z_u8 &&
+      (!(io->z_scale > 0.0f) || io->z_zero_point < 0 || io->z_zero_point > 255))
+    throw std::invalid_argument("kiln_qconv2d_io: z_scale must be > 0 and z_zero_point in [0, 255]");
+  QFinish f;
+  f.y = io->y;
+  f.y_u8 = io->y_u8 != 0;
+  f.y_scale = io->y_scale;
+  f.y_zero_point = static_cast<float>(io->y_zero_point);
+  f.z = io->z;
+  f.z_u8 = io->z_u8 != 0;
+  f.z_scale = io->z_scale;
+  f.z_zero_point = io->z_zero_point;
+  f.lo = io->act_lo;
+  f.hi = io->act_hi;
+  e.fin = &f;
+  qconv2d_impl(shape, packed_weights, io->x, io->x_u8 != 0, io->x_scale, io->x_zero_point, e,
+               nullptr, pool);
 }
 
 }  // extern "C"

@@ -36,10 +36,35 @@ size_t kiln_qconv2d_packed_weights_size(const KilnConv2dShape* shape);
 void kiln_qconv2d_pack_weights(const KilnConv2dShape* shape, const int8_t* W, const float* scales,
                                void* packed);
 // Y (N x M x OH x OW) = dq(conv(q(X), W)) + row_bias[m], relu, post (column_bias must be null).
-// x_scale must be > 0 (static quantization).
+// x_scale must be > 0 (static quantization). f32 in and out; kiln_qconv2d_io below has the rest.
 void kiln_qconv2d(const KilnConv2dShape* shape, const void* packed_weights, const float* X,
                   float x_scale, int32_t x_zero_point, const KilnGemmEpilogue* epilogue, float* Y,
                   kiln::ThreadPool* pool);
+
+// KilnQConv's u8 modes (ir/infer/quantized_ops.cpp): X f32 (quantized inside with x_scale /
+// x_zero_point) or u8 (already quantized with them); Y f32 or u8 (QuantizeLinear with y_scale /
+// y_zero_point); an optional residual Z (Y's layout) f32 or u8 (dequantized with z_scale /
+// z_zero_point) added after the bias; then Y clamped to [act_lo, act_hi] (ReLU: 0, +inf; Clip:
+// its bounds; none: -inf, +inf). Depthwise convolutions (group == C == M) take a direct kernel.
+struct KilnQConvIO {
+  const void* x;
+  int32_t x_u8;
+  float x_scale;
+  int32_t x_zero_point;
+  void* y;
+  int32_t y_u8;
+  float y_scale;
+  int32_t y_zero_point;
+  const void* z;  // null: no residual
+  int32_t z_u8;
+  float z_scale;
+  int32_t z_zero_point;
+  float act_lo, act_hi;
+};
+// `epilogue` supplies row_bias only (relu / post must be unset; the clamp replaces them).
+void kiln_qconv2d_io(const KilnConv2dShape* shape, const void* packed_weights,
+                     const KilnQConvIO* io, const KilnGemmEpilogue* epilogue,
+                     kiln::ThreadPool* pool);
 
 }  // extern "C"
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "runtime/kernels/cpu/qconv_finish_avx512.h"
 #include "runtime/kernels/cpu/qgemm_kernel.h"
 #include "runtime/kernels/cpu/qgemm_util.h"
 #include "runtime/threadpool/thread_pool.h"
@@ -32,7 +33,14 @@ struct alignas(64) TileConfig {
 // reading no memory at all, so without the compiler barriers below the stores filling the
 // config (and any data a tile load reads) may be deleted or sunk past the instruction: at -O2
 // the config's rows/colsb stores were dropped and TILEZERO faulted with #UD.
+// LDTILECFG is slow (it also zeroes every tile) and stalls the tile operations after it, so a
+// thread keeps its last configuration and reloads only when the shape changes (nothing else in
+// the process configures or releases tiles; the OS keeps the tile state per thread).
 void configure(int nrows, int rem) {
+  thread_local int t_nrows = -1, t_rem = -1;
+  if (nrows == t_nrows && rem == t_rem) return;
+  t_nrows = nrows;
+  t_rem = rem;
   TileConfig c;
   const auto set = [&](int t, int rows, int bytes) {
     c.rows[t] = static_cast<uint8_t>(rows);
@@ -136,13 +144,35 @@ void dequantize_rows(const int32_t* acc, int rows, int cols, const QEpilogue& e,
     for (int j = 0; j < cols; j += 16) {
       const __mmask16 m = j + 16 <= cols ? static_cast<__mmask16>(0xffff) : tail;
       const __m512i v = _mm512_sub_epi32(_mm512_maskz_loadu_epi32(m, a + j), off);
-      __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(v), scale);
+      __m512 f = _mm512_mul_ps(_mm512_maskz_cvtepi32_ps(kAll, v), scale);
       if (e.bias) f = _mm512_add_ps(f, bias);
-      if (e.relu) f = _mm512_max_ps(f, _mm512_setzero_ps());
+      if (e.relu) f = max16(f, _mm512_setzero_ps());
       _mm512_mask_storeu_ps(out + j, m, f);
     }
   }
   if (e.post) e.post(e.post_closure, c, ldc, rows, cols);
+}
+
+// dequantize_rows followed by finish_rows, without leaving the registers.
+void finish_tile_rows(const int32_t* acc, int rows, int cols, const QEpilogue& e, int64_t row0,
+                      const FinishVec& fin, int64_t off, int64_t ld) {
+  const __mmask16 tail = static_cast<__mmask16>((1u << (cols % 16)) - 1);
+  for (int r = 0; r < rows; ++r) {
+    const int64_t ch = row0 + r;
+    const __m512i zoff = _mm512_set1_epi32(e.zero_point * e.wsum[ch]);
+    const __m512 scale = _mm512_set1_ps(e.x_scale * e.w_scale[ch]);
+    const __m512 bias = _mm512_set1_ps(e.bias ? e.bias[ch] : 0.0f);
+    for (int j = 0; j < cols; j += 16) {
+      const __mmask16 m = j + 16 <= cols ? static_cast<__mmask16>(0xffff) : tail;
+      const __m512i v = _mm512_sub_epi32(_mm512_maskz_loadu_epi32(m, acc + r * kQNR + j), zoff);
+      // mul_round: not contracted with the bias add into an FMA (dequantize_tile rounds twice).
+      __m512 f = _mm512_maskz_mul_round_ps(kAll, _mm512_maskz_cvtepi32_ps(kAll, v), scale,
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+      if (e.bias) f = _mm512_add_ps(f, bias);
+      if (e.relu) f = max16(f, _mm512_setzero_ps());
+      finish_store(fin, f, off + r * ld + j, m);
+    }
+  }
 }
 
 }  // namespace
@@ -154,6 +184,9 @@ void qconv_direct_amx(const QConvAmxArgs& a, const QEpilogue& e, float* Y, Threa
   // task in a fixed order, so results do not depend on the split.
   constexpr int64_t kQBlocksPerTask = 8;
   const int64_t qtasks = (qblocks + kQBlocksPerTask - 1) / kQBlocksPerTask;
+  FinishVec fv{};
+  if (e.fin) fv = finish_vec(*e.fin);
+  const FinishVec* fin = e.fin ? &fv : nullptr;
   const auto run = [&](int64_t t0, int64_t t1) {
     alignas(64) int32_t acc[kQMRMax * kQNR];
     for (int64_t t = t0; t < t1; ++t) {
@@ -161,7 +194,7 @@ void qconv_direct_amx(const QConvAmxArgs& a, const QEpilogue& e, float* Y, Threa
       const int64_t m0 = mb * kQMRAmx;
       const int nrows = static_cast<int>(std::min<int64_t>(kQMRAmx, a.M - m0));
       const uint8_t* image = a.planes + n * a.G * a.plane_words * 4;
-      float* y = Y + (n * a.M + m0) * P;
+      const int64_t y0 = (n * a.M + m0) * P;
       const int64_t qb1 = std::min(qblocks, (qt + 1) * kQBlocksPerTask);
       for (int64_t qb = qt * kQBlocksPerTask; qb < qb1; ++qb) {
         const int64_t q0 = qb * kQNR;
@@ -174,7 +207,12 @@ void qconv_direct_amx(const QConvAmxArgs& a, const QEpilogue& e, float* Y, Threa
             continue;
           }
           const int64_t run_len = std::min<int64_t>({a.OW - ow, kQNR - j, Q - q});
-          dequantize_rows(acc + j, nrows, static_cast<int>(run_len), e, m0, y + oh * a.OW + ow, P);
+          const int64_t off = y0 + oh * a.OW + ow;
+          if (fin) {  // u8 / residual outputs, finished in registers
+            finish_tile_rows(acc + j, nrows, static_cast<int>(run_len), e, m0, *fin, off, P);
+          } else {
+            dequantize_rows(acc + j, nrows, static_cast<int>(run_len), e, m0, Y + off, P);
+          }
           j += run_len;
         }
       }

@@ -33,8 +33,6 @@ constexpr uint32_t kPackedBHalfMagic = 0x3248424bu;  // "KBH2": the floats store
 constexpr uint32_t kOldPackedMagics[] = {0x4b50414bu, 0x4b50424bu, 0x4850424bu};
 static_assert(sizeof(PackHeader) == 64);
 
-thread_local ScratchBuffer t_a_scratch;
-
 [[noreturn]] void bad_argument(const std::string& what) {
   throw std::invalid_argument("kiln_sgemm: " + what);
 }
@@ -106,9 +104,8 @@ void kiln_sgemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float
   const SgemmKernel& kern = sgemm_kernel(active_isa());
   const GemmOutput out = make_output(alpha, beta, C, ldc, epilogue);
   if (K == 0) return scale_c_with_epilogue(M, N, out);
-  float* packed_a = t_a_scratch.floats(static_cast<size_t>(round_up(M, kern.mr) * K));
-  pack_a(kern, trans_a != 0, M, K, A, lda, packed_a, pool);
-  run_packed_sgemm(kern, M, N, K, packed_a, MatrixBSource(trans_b != 0, B, ldb), out, pool);
+  run_sgemm_unpacked_a(kern, M, N, K, UnpackedA{trans_a != 0, A, lda},
+                       MatrixBSource(trans_b != 0, B, ldb), out, pool);
 }
 
 size_t kiln_sgemm_packed_b_size(int64_t N, int64_t K) {
@@ -170,15 +167,14 @@ void kiln_sgemm_packed_b(int trans_a, int64_t M, int64_t N, int64_t K, float alp
   const SgemmKernel& kern = sgemm_kernel(static_cast<Isa>(h.isa));
   const GemmOutput out = make_output(alpha, beta, C, ldc, epilogue);
   if (K == 0) return scale_c_with_epilogue(M, N, out);
-  float* packed_a = t_a_scratch.floats(static_cast<size_t>(round_up(M, kern.mr) * K));
-  pack_a(kern, trans_a != 0, M, K, A, lda, packed_a, pool);
+  const UnpackedA a{trans_a != 0, A, lda};
   if (h.magic == kPackedBHalfMagic) {
     const auto* halves = reinterpret_cast<const uint16_t*>(
         static_cast<const char*>(packed_b) + sizeof(PackHeader));
-    run_packed_sgemm(kern, M, N, K, packed_a, PackedHalfBSource(halves, N), out, pool);
+    run_sgemm_unpacked_a(kern, M, N, K, a, PackedHalfBSource(halves, N), out, pool);
     return;
   }
-  run_packed_sgemm(kern, M, N, K, packed_a, PackedBSource(floats_after(packed_b), N), out, pool);
+  run_sgemm_unpacked_a(kern, M, N, K, a, PackedBSource(floats_after(packed_b), N), out, pool);
 }
 
 void kiln_sgemm_packed_a(int trans_b, int64_t M, int64_t N, int64_t K, float alpha,

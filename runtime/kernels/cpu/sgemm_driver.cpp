@@ -25,6 +25,8 @@ const SgemmKernel kScalar{Isa::Scalar, 6, 16, 256, 240, 1024, &sgemm_micro_scala
 constexpr int64_t kMinParallelMacs = int64_t{1} << 20;
 
 thread_local ScratchBuffer t_b_scratch;
+thread_local ScratchBuffer t_a_scratch;        // all of op(A), packed
+thread_local ScratchBuffer t_a_block_scratch;  // one K block of a tile's rows, packed
 
 // The block sizes of one call: K blocks of k_block(); when K is shallower than kern.kc the M and
 // N blocks widen so the A block (mc x kb) and B block (kb x nc) keep the L2 budgets of
@@ -60,22 +62,33 @@ TileGrid plan_tiles(const SgemmKernel& kern, const Blocking& bl, int64_t M, int6
   return g;
 }
 
-// One tile: rows [m0, m1) x columns [n0, n1) of C, m0 / n0 on panel boundaries.
+// One tile: rows [m0, m1) x columns [n0, n1) of C, m0 / n0 on panel boundaries. A comes packed
+// whole (packed_a) or, when `lazy` is set, unpacked: then each K block of rows [m0, m1) is
+// packed as the loop reaches it (the caller makes sure the tile has one N block).
 void run_tile(const SgemmKernel& kern, const Blocking& bl, int64_t M, int64_t K,
-              const float* packed_a, const BPanelSource& b, const GemmOutput& out, int64_t m0,
-              int64_t m1, int64_t n0, int64_t n1) {
+              const float* packed_a, const UnpackedA* lazy, const BPanelSource& b,
+              const GemmOutput& out, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
   const int64_t mpad = round_up(M, kern.mr);
   const int64_t nc_tile = n1 - n0;
   const int64_t kb = bl.kb;
   float* scratch =
       t_b_scratch.floats(static_cast<size_t>(kb * round_up(std::min(nc_tile, bl.nc), kern.nr)));
+  float* a_block =
+      lazy ? t_a_block_scratch.floats(static_cast<size_t>(round_up(m1 - m0, kern.mr) * kb))
+           : nullptr;
   for (int64_t j0 = n0; j0 < n1; j0 += bl.nc) {
     const int64_t nc = std::min(bl.nc, n1 - j0);
     for (int64_t k0 = 0; k0 < K; k0 += kb) {
       const int64_t kc = std::min(kb, K - k0);
       const bool first = k0 == 0, last = k0 + kc == K;
       const float* bblock = b.block(kern, k0, kc, j0, nc, scratch);
-      const float* ablock = packed_a + k0 * mpad;
+      // The packed A block of this K block, from row m0 on.
+      const float* ablock = a_block;
+      if (lazy) {
+        pack_a_block(kern, lazy->trans, M, lazy->a, lazy->lda, m0, m1, k0, kc, a_block);
+      } else {
+        ablock = packed_a + k0 * mpad + m0 * kc;
+      }
       MicroTile t{};
       t.ldc = out.ldc;
       t.alpha = out.alpha;
@@ -94,7 +107,7 @@ void run_tile(const SgemmKernel& kern, const Blocking& bl, int64_t M, int64_t K,
             t.rows = static_cast<int>(std::min<int64_t>(kern.mr, i1 - row));
             t.c = out.c + row * out.ldc + col;
             t.row_bias = last && out.epilogue.row_bias ? out.epilogue.row_bias + row : nullptr;
-            kern.micro(kc, ablock + row * kc, bpanel, t);
+            kern.micro(kc, ablock + (row - m0) * kc, bpanel, t);
           }
           if (last && out.epilogue.post) {
             out.epilogue.post(out.epilogue.post_closure, out.c + i0 * out.ldc + col, out.ldc,
@@ -138,14 +151,15 @@ const float* PackedHalfBSource::block(const SgemmKernel& kern, int64_t k0, int64
   return scratch;
 }
 
-void run_packed_sgemm(const SgemmKernel& kern, int64_t M, int64_t N, int64_t K,
-                      const float* packed_a, const BPanelSource& b, const GemmOutput& out,
-                      ThreadPool* pool) {
-  if (M <= 0 || N <= 0) return;
-  if (K <= 0) return scale_c_with_epilogue(M, N, out);
-  const int threads = pool && M * N * K >= kMinParallelMacs ? pool->num_threads() : 1;
-  const Blocking bl = blocking_for(kern, K);
-  const TileGrid g = plan_tiles(kern, bl, M, N, threads);
+namespace {
+
+int threads_for(int64_t M, int64_t N, int64_t K, ThreadPool* pool) {
+  return pool && M * N * K >= kMinParallelMacs ? pool->num_threads() : 1;
+}
+
+void run_grid(const SgemmKernel& kern, const Blocking& bl, const TileGrid& g, int threads,
+              int64_t M, int64_t N, int64_t K, const float* packed_a, const UnpackedA* lazy,
+              const BPanelSource& b, const GemmOutput& out, ThreadPool* pool) {
   const int64_t n_panels = (N + kern.nr - 1) / kern.nr;
   const int64_t m_panels = (M + kern.mr - 1) / kern.mr;
   auto run_tiles = [&](int64_t begin, int64_t end) {
@@ -155,7 +169,7 @@ void run_packed_sgemm(const SgemmKernel& kern, int64_t M, int64_t N, int64_t K,
       const int64_t m1 = std::min(M, m_panels * (tm + 1) / g.m_tiles * kern.mr);
       const int64_t n0 = n_panels * tn / g.n_tiles * kern.nr;
       const int64_t n1 = std::min(N, n_panels * (tn + 1) / g.n_tiles * kern.nr);
-      if (m0 < m1 && n0 < n1) run_tile(kern, bl, M, K, packed_a, b, out, m0, m1, n0, n1);
+      if (m0 < m1 && n0 < n1) run_tile(kern, bl, M, K, packed_a, lazy, b, out, m0, m1, n0, n1);
     }
   };
   const int64_t tiles = g.m_tiles * g.n_tiles;
@@ -164,6 +178,37 @@ void run_packed_sgemm(const SgemmKernel& kern, int64_t M, int64_t N, int64_t K,
   } else {
     run_tiles(0, tiles);
   }
+}
+
+}  // namespace
+
+void run_packed_sgemm(const SgemmKernel& kern, int64_t M, int64_t N, int64_t K,
+                      const float* packed_a, const BPanelSource& b, const GemmOutput& out,
+                      ThreadPool* pool) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) return scale_c_with_epilogue(M, N, out);
+  const int threads = threads_for(M, N, K, pool);
+  const Blocking bl = blocking_for(kern, K);
+  run_grid(kern, bl, plan_tiles(kern, bl, M, N, threads), threads, M, N, K, packed_a, nullptr, b,
+           out, pool);
+}
+
+void run_sgemm_unpacked_a(const SgemmKernel& kern, int64_t M, int64_t N, int64_t K,
+                          const UnpackedA& a, const BPanelSource& b, const GemmOutput& out,
+                          ThreadPool* pool) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) return scale_c_with_epilogue(M, N, out);
+  const int threads = threads_for(M, N, K, pool);
+  const Blocking bl = blocking_for(kern, K);
+  const TileGrid g = plan_tiles(kern, bl, M, N, threads);
+  const int64_t m_panels = (M + kern.mr - 1) / kern.mr;
+  const int64_t tile_rows = (m_panels + g.m_tiles - 1) / g.m_tiles * kern.mr;
+  if (g.n_tiles == 1 && N <= bl.nc && tile_rows <= bl.mc) {
+    return run_grid(kern, bl, g, threads, M, N, K, nullptr, &a, b, out, pool);
+  }
+  float* packed_a = t_a_scratch.floats(static_cast<size_t>(round_up(M, kern.mr) * K));
+  pack_a(kern, a.trans, M, K, a.a, a.lda, packed_a, pool);
+  run_grid(kern, bl, g, threads, M, N, K, packed_a, nullptr, b, out, pool);
 }
 
 void scale_c_with_epilogue(int64_t M, int64_t N, const GemmOutput& out) {

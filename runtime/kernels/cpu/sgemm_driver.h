@@ -74,6 +74,23 @@ void run_packed_sgemm(const SgemmKernel& kern, int64_t M, int64_t N, int64_t K,
                       const float* packed_a, const BPanelSource& b, const GemmOutput& out,
                       ThreadPool* pool);
 
+// op(A) (M x K) as the caller holds it, row-major (op(A) = A^T when trans), not packed yet.
+struct UnpackedA {
+  bool trans;
+  const float* a;
+  int64_t lda;
+};
+
+// run_packed_sgemm for an op(A) that is not packed yet. When each tile's columns are a single N
+// block and its rows one M block (skinny products: fully connected layers, GEMV), the tile packs
+// each K block of its rows just before multiplying it, so the packed block is still in L2 when
+// the micro-kernels read it and no packed copy of all of op(A) goes out to L3 and back (M 64,
+// K 9216: the whole-A copy cost as much as 15% of the call). Otherwise op(A) is packed whole
+// first, over the pool. The packed values, and so the results, are the same either way.
+void run_sgemm_unpacked_a(const SgemmKernel& kern, int64_t M, int64_t N, int64_t K,
+                          const UnpackedA& a, const BPanelSource& b, const GemmOutput& out,
+                          ThreadPool* pool);
+
 // The floats of a kiln_sgemm_pack_a buffer, after checking that it holds an M x K operand
 // (throws std::invalid_argument otherwise); *isa receives the ISA that packed it.
 const float* packed_a_payload(const void* packed_a, int64_t M, int64_t K, Isa* isa);

@@ -11,35 +11,42 @@ namespace kiln::cpu {
 
 namespace {
 
-// One A panel (rows [m0, m0+rows)) for every K block.
-void pack_a_panel(const SgemmKernel& kern, bool trans, int64_t M, int64_t K, const float* A,
-                  int64_t lda, int64_t panel, float* dst) {
+// A panel `panel` (rows [panel * mr, +mr) of op(A), zero rows past M), columns [k0, k0+kc),
+// into p (kc x mr floats).
+void pack_a_panel_block(const SgemmKernel& kern, bool trans, int64_t M, const float* A,
+                        int64_t lda, int64_t panel, int64_t k0, int64_t kc, float* p) {
   const int mr = kern.mr;
   const int64_t m0 = panel * mr;
   const int rows = static_cast<int>(std::min<int64_t>(mr, M - m0));
-  const int64_t mpad = round_up(M, mr);
+  if (trans) {  // op(A)[m, k] = A[k * lda + m]: contiguous along m
+    for (int64_t k = 0; k < kc; ++k) {
+      const float* src = A + (k0 + k) * lda + m0;
+      float* d = p + k * mr;
+      for (int r = 0; r < rows; ++r) d[r] = src[r];
+      for (int r = rows; r < mr; ++r) d[r] = 0.0f;
+    }
+  } else if (kern.isa == Isa::Avx512) {
+    pack_a_panel_avx512(A + m0 * lda, lda, rows, k0, kc, p);
+  } else {  // op(A)[m, k] = A[m * lda + k]: read rows, write with stride mr
+    for (int r = 0; r < rows; ++r) {
+      const float* src = A + (m0 + r) * lda + k0;
+      for (int64_t k = 0; k < kc; ++k) p[k * mr + r] = src[k];
+    }
+    for (int r = rows; r < mr; ++r) {
+      for (int64_t k = 0; k < kc; ++k) p[k * mr + r] = 0.0f;
+    }
+  }
+}
+
+// One A panel for every K block.
+void pack_a_panel(const SgemmKernel& kern, bool trans, int64_t M, int64_t K, const float* A,
+                  int64_t lda, int64_t panel, float* dst) {
+  const int64_t mpad = round_up(M, kern.mr);
   const int64_t kb = k_block(kern, K);
   for (int64_t k0 = 0; k0 < K; k0 += kb) {
     const int64_t kc = std::min(kb, K - k0);
-    float* p = dst + k0 * mpad + panel * mr * kc;
-    if (trans) {  // op(A)[m, k] = A[k * lda + m]: contiguous along m
-      for (int64_t k = 0; k < kc; ++k) {
-        const float* src = A + (k0 + k) * lda + m0;
-        float* d = p + k * mr;
-        for (int r = 0; r < rows; ++r) d[r] = src[r];
-        for (int r = rows; r < mr; ++r) d[r] = 0.0f;
-      }
-    } else if (kern.isa == Isa::Avx512) {
-      pack_a_panel_avx512(A + m0 * lda, lda, rows, k0, kc, p);
-    } else {  // op(A)[m, k] = A[m * lda + k]: read rows, write with stride mr
-      for (int r = 0; r < rows; ++r) {
-        const float* src = A + (m0 + r) * lda + k0;
-        for (int64_t k = 0; k < kc; ++k) p[k * mr + r] = src[k];
-      }
-      for (int r = rows; r < mr; ++r) {
-        for (int64_t k = 0; k < kc; ++k) p[k * mr + r] = 0.0f;
-      }
-    }
+    pack_a_panel_block(kern, trans, M, A, lda, panel, k0, kc,
+                       dst + k0 * mpad + panel * kern.mr * kc);
   }
 }
 
@@ -56,6 +63,13 @@ void pack_a(const SgemmKernel& kern, bool trans, int64_t M, int64_t K, const flo
     pool->parallel_for(panels, pack_range);
   } else {
     pack_range(0, panels);
+  }
+}
+
+void pack_a_block(const SgemmKernel& kern, bool trans, int64_t M, const float* A, int64_t lda,
+                  int64_t m0, int64_t m1, int64_t k0, int64_t kc, float* dst) {
+  for (int64_t panel = m0 / kern.mr; panel * kern.mr < m1; ++panel, dst += kern.mr * kc) {
+    pack_a_panel_block(kern, trans, M, A, lda, panel, k0, kc, dst);
   }
 }
 

@@ -20,6 +20,11 @@ inline int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 void pack_a(const SgemmKernel& kern, bool trans, int64_t M, int64_t K, const float* A, int64_t lda,
             float* dst, ThreadPool* pool);
 
+// Rows [m0, m1) (m0 a multiple of mr) x columns [k0, k0+kc) of op(A) -> the panels of one packed
+// K block, kc x mr floats each, the last one zero-padded (rows past M are zero).
+void pack_a_block(const SgemmKernel& kern, bool trans, int64_t M, const float* A, int64_t lda,
+                  int64_t m0, int64_t m1, int64_t k0, int64_t kc, float* dst);
+
 // Rows [k0, k0+kc) x columns [n0, n0+nc) of op(B) -> one packed block: ceil(nc/nr) panels of
 // kc x nr, the last one zero-padded. n0 need not be a multiple of nr.
 void pack_b_block(const SgemmKernel& kern, bool trans, const float* B, int64_t ldb, int64_t k0,

@@ -3,6 +3,8 @@
 #include <bit>
 #include <cstring>
 #include <exception>
+#include <memory>
+#include <unordered_map>
 
 #include "runtime/kernels/cpu/conv.h"
 #include "runtime/kernels/cpu/kernel_table.h"
@@ -35,12 +37,50 @@ int32_t guarded(const kiln_exec_ctx* ctx, Body&& body) noexcept {
   return 1;
 }
 
+// A launch's op record as decoded, with the plan's output types when they cannot differ from
+// what inference would say at run time: every output present and every input floating-point
+// (no integer input whose values could decide a shape).
+struct DecodedRecord {
+  std::vector<uint8_t> bytes;
+  OpRecord rec;
+  std::vector<ValueType> output_types;  // empty: evaluate_op infers them
+};
+
+// Decoding a record (attribute maps, strings) and inferring its output types cost several
+// microseconds a launch, as much as a small pool's kernel, so each thread keeps what it decoded.
+// Keyed by the record's address and checked byte for byte: a model loaded where another one was
+// gets its own records.
+std::shared_ptr<const DecodedRecord> decoded_record(const uint8_t* blob) {
+  thread_local std::unordered_map<const uint8_t*, std::shared_ptr<const DecodedRecord>> cache;
+  uint64_t size = 0;
+  std::memcpy(&size, blob, sizeof size);
+  const uint8_t* data = blob + kOpRecordPrefixBytes;
+  const auto it = cache.find(blob);
+  if (it != cache.end() && it->second->bytes.size() == size &&
+      std::memcmp(it->second->bytes.data(), data, size) == 0) {
+    return it->second;
+  }
+  auto d = std::make_shared<DecodedRecord>();
+  d->rec = decode_op_record(data, size, "op record");
+  d->bytes.assign(data, data + size);
+  bool plan_types = true;
+  for (const auto& out : d->rec.outputs) plan_types = plan_types && out.present;
+  for (const auto& in : d->rec.inputs) {
+    plan_types = plan_types && (!in.present || is_float(in.dtype));
+  }
+  for (const auto& out : d->rec.outputs) {
+    if (plan_types) d->output_types.push_back(ValueType::of(out.dtype, out.dims));
+  }
+  if (cache.size() >= 4096) cache.clear();  // bounded when many models come and go
+  cache[blob] = d;
+  return d;
+}
+
 int32_t builtin_op(void* const* buffers, const int64_t*, const kiln_exec_ctx* ctx) {
   return guarded(ctx, [&] {
-    const auto* blob = static_cast<const uint8_t*>(buffers[0]);
-    uint64_t size = 0;
-    std::memcpy(&size, blob, sizeof size);
-    const OpRecord rec = decode_op_record(blob + kOpRecordPrefixBytes, size, "op record");
+    const std::shared_ptr<const DecodedRecord> decoded =
+        decoded_record(static_cast<const uint8_t*>(buffers[0]));
+    const OpRecord& rec = decoded->rec;
     std::vector<Tensor> inputs;
     inputs.reserve(rec.inputs.size());
     OpCall call;
@@ -51,6 +91,7 @@ int32_t builtin_op(void* const* buffers, const int64_t*, const kiln_exec_ctx* ct
     call.num_outputs = rec.outputs.size();
     call.kernel = cpu_kernel(rec.op);  // optimized where one exists, else the reference kernel
     call.pool = state_of(ctx).pool;
+    if (!decoded->output_types.empty()) call.output_types = &decoded->output_types;
     // Buffers hold the present inputs in order; absent optional inputs stay null in the call.
     size_t b = 1;
     for (const auto& in : rec.inputs) {
@@ -58,6 +99,22 @@ int32_t builtin_op(void* const* buffers, const int64_t*, const kiln_exec_ctx* ct
     }
     size_t k = 0;
     for (const auto& in : rec.inputs) call.inputs.push_back(in.present ? &inputs[k++] : nullptr);
+    // Kernels write straight into the arena slots of outputs that overlap no input (a slot the
+    // planner reuses in place must not be written while the inputs are still being read); the
+    // others are copied there after the kernel, from memory it allocated.
+    call.output_storage.assign(rec.outputs.size(), nullptr);
+    for (size_t i = 0, ob = b; i < rec.outputs.size(); ++i) {
+      if (!rec.outputs[i].present) continue;
+      auto* dst = static_cast<uint8_t*>(buffers[ob++]);
+      const size_t bytes = dtype_size(rec.outputs[i].dtype) *
+                           static_cast<size_t>(checked_numel(rec.outputs[i].dims));
+      bool overlaps = false;
+      for (const Tensor& t : inputs) {
+        const auto* p = static_cast<const uint8_t*>(t.raw());
+        overlaps = overlaps || (p < dst + bytes && dst < p + t.nbytes());
+      }
+      if (bytes && !overlaps) call.output_storage[i] = dst;
+    }
     const std::vector<Tensor> outs = evaluate_op(call);
     for (size_t i = 0; i < rec.outputs.size(); ++i) {
       const auto& want = rec.outputs[i];
@@ -70,7 +127,9 @@ int32_t builtin_op(void* const* buffers, const int64_t*, const kiln_exec_ctx* ct
              dims_to_string(outs[i].dims()), "] but the compiled plan has ", dtype_name(want.dtype),
              "[", dims_to_string(want.dims), "]");
       }
-      if (outs[i].nbytes()) std::memcpy(dst, outs[i].raw(), outs[i].nbytes());
+      if (outs[i].nbytes() && outs[i].raw() != dst) {
+        std::memcpy(dst, outs[i].raw(), outs[i].nbytes());
+      }
     }
   });
 }
@@ -139,8 +198,25 @@ int32_t builtin_sgemm_batched(void* const* buffers, const int64_t* p, const kiln
 int32_t builtin_qconv2d(void* const* buffers, const int64_t* p, const kiln_exec_ctx* ctx) {
   return guarded(ctx, [&] {
     const KilnConv2dShape s = conv2d_shape_param(p);
+    const auto f32 = [](int64_t bits) { return std::bit_cast<float>(static_cast<uint32_t>(bits)); };
+    const float x_scale = f32(p[17]);
+    if (p[16] & 2) {  // u8 modes (kernel_abi.h): the extended parameters follow
+      KilnGemmEpilogue ep{};
+      ep.row_bias = static_cast<const float*>(buffers[2]);
+      const int64_t flags = p[19];
+      const auto* launch = static_cast<void* const*>(buffers[5]);  // the closure: launch buffers
+      const KilnQConvIO io{buffers[0],   static_cast<int32_t>(flags & 1),
+                           x_scale,      static_cast<int32_t>(p[18]),
+                           buffers[3],   static_cast<int32_t>((flags >> 1) & 1),
+                           f32(p[20]),   static_cast<int32_t>(p[21]),
+                           p[22] >= 0 ? launch[p[22]] : nullptr,
+                           static_cast<int32_t>((flags >> 2) & 1),
+                           f32(p[23]),   static_cast<int32_t>(p[24]),
+                           f32(p[25]),   f32(p[26])};
+      kiln_qconv2d_io(&s, buffers[1], &io, &ep, state_of(ctx).pool);
+      return;
+    }
     const KilnGemmEpilogue ep = epilogue_arg(buffers, p[16], /*bias_per_row=*/true);
-    const float x_scale = std::bit_cast<float>(static_cast<uint32_t>(p[17]));
     kiln_qconv2d(&s, buffers[1], static_cast<const float*>(buffers[0]), x_scale,
                  static_cast<int32_t>(p[18]), &ep, static_cast<float*>(buffers[3]),
                  state_of(ctx).pool);

@@ -17,6 +17,9 @@ struct OpCall {
   size_t num_outputs = 1;
   KernelFn kernel = nullptr;  // nullptr = the reference kernel
   ThreadPool* pool = nullptr;  // handed to the kernel (KernelContext::pool)
+  std::vector<void*> output_storage;  // KernelContext::output_storage
+  // The output types when the caller knows them (a compiled plan's); else they are inferred.
+  const std::vector<ValueType>* output_types = nullptr;
 };
 
 // Returns one tensor per output; an output the kernel skipped is left undefined.

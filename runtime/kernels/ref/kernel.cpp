@@ -1,6 +1,7 @@
 #include "runtime/kernels/ref/kernel.h"
 
 #include <array>
+#include <cstring>
 
 namespace kiln {
 
@@ -24,7 +25,12 @@ Tensor& KernelContext::output(size_t i) {
   if (!outputs[i].defined()) {
     const ValueType& t = output_types.at(i);
     if (!t.shape.is_static()) fail("output ", i, " has no static shape (", t.to_string(), ")");
-    outputs[i] = Tensor(t.dtype, t.shape.static_dims());
+    if (i < output_storage.size() && output_storage[i]) {
+      outputs[i] = Tensor::borrow(t.dtype, t.shape.static_dims(), output_storage[i], nullptr);
+      std::memset(outputs[i].raw(), 0, outputs[i].nbytes());  // as zero-filled as Tensor()
+    } else {
+      outputs[i] = Tensor(t.dtype, t.shape.static_dims());
+    }
   }
   return outputs[i];
 }

@@ -23,6 +23,10 @@ struct KernelContext {
   std::vector<const Tensor*> inputs;     // nullptr = absent optional input
   std::vector<ValueType> output_types;   // from inference: dtype always, shape when static
   std::vector<Tensor> outputs;           // allocated on first request
+  // Optional, per output: the caller's buffer for it (a compiled model's arena slot, which no
+  // input overlaps). output(i) and the CPU kernels' uninit_output place output i there when its
+  // dims are the inferred static ones, so the caller need not copy it.
+  std::vector<void*> output_storage;
   ThreadPool* pool = nullptr;            // optimized kernels may split work over it; ref ignores it
 
   size_t num_inputs() const { return inputs.size(); }

@@ -3,7 +3,12 @@
 // twice: QuantizeLinear (or DynamicQuantizeLinear), ConvInteger / MatMulInteger with the
 // activation zero point, then the f32 epilogue y = float(acc) * (x_scale * w_scale[c]) + bias[c],
 // residual add and activation. The optimized kernels (runtime/kernels/cpu/qgemm.h) compute the
-// same integer sums exactly and this epilogue in the same order.
+// same integer sums exactly and this epilogue in the same order. KilnQConv's u8 modes: a u8 X
+// is used as is, a u8 residual Z goes through DequantizeLinear (z_scale / z_zero_point) before
+// the add, and y_scale makes the output u8: QuantizeLinear(Y * (1 / y_scale), 1, y_zero_point).
+#include <string>
+#include <utility>
+
 #include "ir/infer/fused_activation.h"
 #include "runtime/kernels/ref/evaluate.h"
 
@@ -63,9 +68,22 @@ QuantizedInput quantize_input(const KernelContext& ctx) {
   ctx.check(r.scale > 0.0f && zp >= 0 && zp <= 255, "x_scale must be > 0 and x_zero_point in ",
             "[0, 255], got ", r.scale, " and ", zp);
   r.zero = Tensor::scalar<uint8_t>(static_cast<uint8_t>(zp));
+  if (ctx.input(0).dtype() == DType::U8) {  // already quantized by the producer
+    r.q = ctx.input(0);
+    return r;
+  }
   const Tensor scale = Tensor::scalar<float>(r.scale);
   r.q = run(ctx, OpKind::QuantizeLinear, {&ctx.input(0), &scale, &r.zero});
   return r;
+}
+
+// The scalar scale (f32) and zero point (u8) tensors of attributes `prefix`_scale / _zero_point.
+std::pair<Tensor, Tensor> u8_params(const KernelContext& ctx, const std::string& prefix) {
+  const Attribute* s = ctx.attr().find(prefix + "_scale");
+  const int64_t zp = ctx.attr().get_int(prefix + "_zero_point", 0);
+  ctx.check(s && s->f > 0.0f && zp >= 0 && zp <= 255, prefix, "_scale must be > 0 and ", prefix,
+            "_zero_point in [0, 255]");
+  return {Tensor::scalar<float>(s->f), Tensor::scalar<uint8_t>(static_cast<uint8_t>(zp))};
 }
 
 // float(acc) * (x_scale * w_scale[c]) + bias[c] with c on axis `axis` of acc, then Z and the
@@ -88,12 +106,27 @@ void dequantize_and_finish(KernelContext& ctx, const Tensor& acc, float x_scale,
     const Tensor b = ctx.input(3).reshaped(d);
     y = run(ctx, OpKind::Add, {&y, &b});
   }
-  if (ctx.has_input(4)) y = run(ctx, OpKind::Add, {&y, &ctx.input(4)});
+  if (ctx.has_input(4) && ctx.input(4).dtype() == DType::U8) {
+    const auto [zs, zz] = u8_params(ctx, "z");
+    const Tensor z = run(ctx, OpKind::DequantizeLinear, {&ctx.input(4), &zs, &zz});
+    y = run(ctx, OpKind::Add, {&y, &z});
+  } else if (ctx.has_input(4)) {
+    y = run(ctx, OpKind::Add, {&y, &ctx.input(4)});
+  }
   const std::optional<OpKind> act =
       fused_activation_op(ctx.attr().get_string("activation", ""), ctx.where());
   if (act) {
     const ActivationCall call = fused_activation_call(*act, ctx.attr());
     y = run(ctx, *act, {&y}, &call.attrs, call.opset);
+  }
+  if (ctx.attr().find("y_scale")) {
+    // y * (1 / y_scale), then rounded and shifted by QuantizeLinear with scale 1: a multiply
+    // where QuantizeLinear divides (one rounding of difference), so kernels need no division.
+    const auto [ys, yz] = u8_params(ctx, "y");
+    const Tensor inv = Tensor::scalar<float>(1.0f / ys.data<float>()[0]);
+    const Tensor one = Tensor::scalar<float>(1.0f);
+    y = run(ctx, OpKind::Mul, {&y, &inv});
+    y = run(ctx, OpKind::QuantizeLinear, {&y, &one, &yz});
   }
   ctx.outputs.at(0) = std::move(y);
 }

@@ -1,0 +1,130 @@
+// quantize-int8's u8 links (passes/quantize_link.h) on a small graph: which values become u8
+// and with which parameters, where the int8 region ends (f32 at graph outputs and before f32
+// ops), the "does not pay alone" rule, and numeric closeness to fp32 on the reference backend.
+// Also the verifier's one-line errors for inconsistent u8 parameters.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "codegen/ref/interpreter.h"
+#include "ir/infer.h"
+#include "passes/pass_manager.h"
+#include "tests/passes/numeric_check.h"
+#include "tests/passes/quantize_test_util.h"
+
+namespace kiln::test {
+namespace {
+
+const Node* producer_named(const Graph& g, const std::string& value) {
+  for (const auto& n : g.nodes())
+    for (const Value* v : n->outputs())
+      if (v && v->name() == value) return n.get();
+  return nullptr;
+}
+
+void quantize(Graph& g, PassContext& ctx) {
+  ctx.verify_after_each = true;
+  ctx.calib_data_dir = calib_dir("link", {16, 8, 8}, 1, 4, -1.0f, 1.0f).string();
+  ASSERT_TRUE(run_passes(g, {"fuse-conv-epilogue", "quantize-int8", "dce"}, ctx));
+}
+
+TEST(QuantizeLink, KeepsActivationsU8BetweenInt8Convs) {
+  Graph g;
+  build_linked_cnn(g);
+  PassContext ctx;
+  quantize(g, ctx);
+  std::vector<std::string> ops = op_names(g);
+  std::sort(ops.begin(), ops.end());
+  EXPECT_EQ(ops, (std::vector<std::string>{"Conv", "Conv", "KilnQConv", "KilnQConv", "KilnQConv",
+                                           "KilnQConv"}));
+  const Node* P = producer_named(g, "p");
+  const Node* A = producer_named(g, "a");
+  const Node* B = producer_named(g, "s");
+  ASSERT_TRUE(P && A && B);
+  ASSERT_EQ(P->op, OpKind::KilnQConv);
+  ASSERT_EQ(B->op, OpKind::KilnQConv);
+  // p and a are u8, written with the parameters their readers quantize with.
+  for (const auto& [producer, reader] : {std::pair{P, A}, std::pair{A, B}}) {
+    const Value* v = producer->output(0);
+    EXPECT_EQ(v->type.dtype, DType::U8) << v->name();
+    ASSERT_TRUE(v->type.quant.has_value()) << v->name();
+    EXPECT_EQ(v->type.quant->scale.at(0), producer->attrs.get_float("y_scale", 0));
+    EXPECT_EQ(v->type.quant->zero_point.at(0), producer->attrs.get_int("y_zero_point", -1));
+    EXPECT_EQ(reader->attrs.get_float("x_scale", 0), producer->attrs.get_float("y_scale", 1));
+    EXPECT_EQ(reader->attrs.get_int("x_zero_point", 0),
+              producer->attrs.get_int("y_zero_point", -1));
+  }
+  // The residual p is read as u8 too; s goes to the f32 depthwise conv, so it stays f32.
+  EXPECT_EQ(B->input(4), P->output(0));
+  EXPECT_EQ(B->attrs.get_float("z_scale", 0), P->attrs.get_float("y_scale", 1));
+  EXPECT_EQ(B->output(0)->type.dtype, DType::F32);
+  EXPECT_FALSE(B->attrs.find("y_scale"));
+  // The input x of P is the f32 graph input, quantized inside P.
+  EXPECT_EQ(P->input(0)->type.dtype, DType::F32);
+  // N (1x1 64->8) would not pay alone but reads the u8 p; it writes the f32 graph output.
+  const Node* N = producer_named(g, "N_out");
+  EXPECT_EQ(N->op, OpKind::KilnQConv);
+  EXPECT_EQ(N->input(0), P->output(0));
+  EXPECT_EQ(N->output(0)->type.dtype, DType::F32);
+  // M (3x3 stride 2, 16->8) would not pay alone and has f32 in and out: it stays f32.
+  EXPECT_EQ(producer_named(g, "M_out")->op, OpKind::Conv);
+  const auto lines = report_lines(ctx);
+  EXPECT_NE(std::find(lines.begin(), lines.end(),
+                      "quantize-int8: 2 activations kept in u8 between int8 convolutions"),
+            lines.end());
+}
+
+TEST(QuantizeLink, StaysCloseToFp32) {
+  Graph fp32, g;
+  build_linked_cnn(fp32);
+  build_linked_cnn(g);
+  PassContext ctx;
+  quantize(g, ctx);
+  std::mt19937 rng(8);
+  std::map<std::string, Tensor> in;
+  in.emplace("x", uniform({1, 16, 8, 8}, rng, -1.0f, 1.0f));
+  const auto want = Interpreter(fp32).run(in);
+  const auto got = Interpreter(g).run(in);
+  const Tensor& y = got.at("D_out");
+  const Tensor& w = want.at("D_out");
+  double worst = 0, peak = 0;
+  for (int64_t i = 0; i < y.numel(); ++i) {
+    worst = std::max(worst, std::fabs(y.as_double(i) - w.as_double(i)));
+    peak = std::max(peak, std::fabs(w.as_double(i)));
+  }
+  // Three int8 layers and a u8 residual: a few percent of the output's range.
+  EXPECT_LE(worst, 0.05 * peak);
+  EXPECT_GT(worst, 0.0);
+}
+
+// A u8 input whose type says it was quantized with other parameters than the reader uses.
+TEST(QuantizeLink, InconsistentParametersFailVerification) {
+  Graph g;
+  build_linked_cnn(g);
+  PassContext ctx;
+  quantize(g, ctx);
+  Node* A = const_cast<Node*>(producer_named(g, "a"));
+  A->attrs.set("x_scale", Attribute::of_float(A->attrs.get_float("x_scale", 1) * 2));
+  try {
+    infer_shapes(g);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("inconsistent quantization parameters"), std::string::npos) << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+  }
+  Graph h;
+  build_linked_cnn(h);
+  PassContext hctx;
+  quantize(h, hctx);
+  Node* B = const_cast<Node*>(producer_named(h, "s"));
+  B->attrs.set("z_zero_point", Attribute::of_int(300));
+  EXPECT_THROW(infer_shapes(h), Error);
+  B->attrs.set("z_zero_point", Attribute::of_int(3));
+  B->attrs.erase("z_scale");
+  EXPECT_THROW(infer_shapes(h), Error);
+}
+
+}  // namespace
+}  // namespace kiln::test
