@@ -3,10 +3,10 @@
 // measured single-thread peak, and the reference kernel's time for the same shape.
 // A benchmark, not a test: it never fails on time.
 // Usage: kiln_bench_kernels [--repeats N] [--gemm-only | --conv-only] [--no-ref] [--conv-ab]
-//   [--min] [--filter TEXT]
-// --conv-ab times each dense convolution twice, in the same process: packed for the im2col GEMM
-// path ("[im2col]", the only one before the direct path) and as packing picks ("[default]":
-// the direct path where conv_direct.h prefers it, on AVX-512).
+//   [--min] [--filter TEXT] [--avx2]
+// --conv-ab times each dense convolution on every path, in the same process: the im2col GEMM
+// ("[im2col]"), the pixel-vectorized direct conv ("[pixdir]", AVX-512 only), the
+// output-channel-vectorized one ("[outvec]"), then as packing's rule picks ("[rule]").
 #include <immintrin.h>
 
 #include <algorithm>
@@ -21,6 +21,7 @@
 
 #include "runtime/kernels/cpu/conv.h"
 #include "runtime/kernels/cpu/conv_direct.h"
+#include "runtime/kernels/cpu/conv_outvec.h"
 #include "runtime/kernels/cpu/cpu_isa.h"
 #include "runtime/kernels/cpu/sgemm.h"
 #include "runtime/kernels/ref/evaluate.h"
@@ -229,10 +230,13 @@ int main(int argc, char** argv) {
       conv_ab = true;
     } else if (std::strcmp(argv[i], "--filter") == 0 && i + 1 < argc) {
       filter = argv[++i];
+    } else if (std::strcmp(argv[i], "--avx2") == 0 &&
+               kiln::cpu::isa_supported(kiln::cpu::Isa::Avx2)) {
+      kiln::cpu::force_isa(kiln::cpu::Isa::Avx2);  // time the AVX2 kernels on an AVX-512 CPU
     } else {
       std::fprintf(stderr,
                    "usage: %s [--repeats N] [--gemm-only | --conv-only] [--no-ref] [--conv-ab] "
-                   "[--min] [--filter TEXT]\n",
+                   "[--min] [--filter TEXT] [--avx2]\n",
                    argv[0]);
       return 2;
     }
@@ -262,10 +266,17 @@ int main(int argc, char** argv) {
       {"stem 7x7/2 3->64 224 (ResNet)", 3, 224, 224, 64, 7, 2, 3, 1},
       {"3x3 64->64 56 (ResNet)", 64, 56, 56, 64, 3, 1, 1, 1},
       {"3x3/2 64->128 56 (ResNet-18)", 64, 56, 56, 128, 3, 2, 1, 1},
+      {"3x3/2 128->256 28 (ResNet-18)", 128, 28, 28, 256, 3, 2, 1, 1},
+      {"3x3/2 256->512 14 (ResNet-18)", 256, 14, 14, 512, 3, 2, 1, 1},
+      {"3x3/2 128->128 56 (ResNet-50)", 128, 56, 56, 128, 3, 2, 1, 1},
+      {"3x3/2 512->512 14 (ResNet-50)", 512, 14, 14, 512, 3, 2, 1, 1},
       {"3x3 128->128 28 (ResNet)", 128, 28, 28, 128, 3, 1, 1, 1},
       {"3x3 256->256 14 (ResNet)", 256, 14, 14, 256, 3, 1, 1, 1},
       {"3x3 512->512 7 (ResNet)", 512, 7, 7, 512, 3, 1, 1, 1},
       {"1x1/2 64->128 56 (ResNet-18)", 64, 56, 56, 128, 1, 2, 0, 1},
+      {"1x1/2 128->256 28 (ResNet-18)", 128, 28, 28, 256, 1, 2, 0, 1},
+      {"1x1/2 256->512 14 (ResNet-18)", 256, 14, 14, 512, 1, 2, 0, 1},
+      {"1x1/2 512->1024 28 (ResNet-50)", 512, 28, 28, 1024, 1, 2, 0, 1},
       {"1x1 64->256 56 (ResNet-50)", 64, 56, 56, 256, 1, 1, 0, 1},
       {"1x1 256->64 56 (ResNet-50)", 256, 56, 56, 64, 1, 1, 0, 1},
       {"1x1 1024->256 14 (ResNet-50)", 1024, 14, 14, 256, 1, 1, 0, 1},
@@ -278,6 +289,8 @@ int main(int argc, char** argv) {
       {"1x1 32->192 28 (MbNetV2)", 32, 28, 28, 192, 1, 1, 0, 1},
       {"1x1 384->64 14 (MbNetV2)", 384, 14, 14, 64, 1, 1, 0, 1},
       {"1x1 320->1280 7 (MbNetV2)", 320, 7, 7, 1280, 1, 1, 0, 1},
+      {"3x3 1->32 28 b1 (MNIST)", 1, 28, 28, 32, 3, 1, 0, 1, 1},
+      {"3x3 32->64 26 b1 (MNIST)", 32, 26, 26, 64, 3, 1, 0, 1, 1},
       {"3x3 1->32 28 b64 (MNIST)", 1, 28, 28, 32, 3, 1, 0, 1, 64},
       {"3x3 32->64 26 b64 (MNIST)", 32, 26, 26, 64, 3, 1, 0, 1, 64},
       {"dwconv 3x3 32ch 112x112 (MbNetV2)", 32, 112, 112, 32, 3, 1, 1, 32},
@@ -288,13 +301,22 @@ int main(int argc, char** argv) {
       print_row(bench_conv(s, repeats, pool2, with_ref), peak);
       continue;
     }
-    for (bool direct : {false, true}) {
-      kiln::cpu::set_direct_conv_enabled(direct);
-      Row r = bench_conv(s, repeats, pool2, with_ref && direct);
-      r.name = (direct ? "[default] " : "[im2col] ") + r.name;
+    // Every dense path the ISA has, forced in turn, then the rule's pick.
+    using kiln::cpu::DenseConvPath;
+    const std::pair<const char*, DenseConvPath> paths[] = {{"[im2col] ", DenseConvPath::Gemm},
+                                                           {"[pixdir] ", DenseConvPath::PixelDirect},
+                                                           {"[outvec] ", DenseConvPath::OutVec}};
+    for (const auto& [tag, path] : paths) {
+      if (path == DenseConvPath::PixelDirect && isa != kiln::cpu::Isa::Avx512) continue;
+      kiln::cpu::force_dense_conv_path(&path);
+      Row r = bench_conv(s, repeats, pool2, false);
+      r.name = tag + r.name;
       print_row(r, peak);
     }
-    kiln::cpu::set_direct_conv_enabled(true);
+    kiln::cpu::force_dense_conv_path(nullptr);
+    Row r = bench_conv(s, repeats, pool2, with_ref);
+    r.name = "[rule]   " + r.name;
+    print_row(r, peak);
   }
   return 0;
 }

@@ -5,6 +5,7 @@
 
 #include "runtime/kernels/cpu/conv.h"
 #include "runtime/kernels/cpu/conv_direct.h"
+#include "runtime/kernels/cpu/conv_outvec.h"
 #include "runtime/kernels/cpu/half_convert.h"
 #include "runtime/threadpool/thread_pool.h"
 #include "tests/kernels_cpu/cpu_kernel_test_util.h"
@@ -183,7 +184,8 @@ TEST(CpuConv, DepthwisePostEpilogueRunsOnEveryPlane) {
 // Random dense shapes around the direct path's edges (AVX-512: stride 1, or stride > 1 over
 // few channels): output rows narrower and wider than one tile, so tiles cross rows and hold
 // junk columns; channel counts that are not multiples of the 8-row panels; groups, dilations,
-// asymmetric pads, strides 2 and 3, several images. Every ISA, no pool and 2 threads.
+// asymmetric pads, strides 2 and 3, several images. Every ISA, every dense path (im2col GEMM,
+// pixel direct, outvec, each forced), no pool and 2 threads.
 TEST(CpuConv, DenseRandomShapesEveryIsa) {
   std::mt19937 rng(26);
   ThreadPool pool(2);
@@ -217,11 +219,19 @@ TEST(CpuConv, DenseRandomShapesEveryIsa) {
     const double tol = 2e-6 * static_cast<double>(c.C / c.group * c.KH * c.KW + 8);
     for (cpu::Isa isa : supported_isas()) {
       ForceIsa force(isa);
-      const std::vector<float> one = run_cpu(c, d, nullptr);
-      ASSERT_EQ(static_cast<int64_t>(one.size()), want.numel()) << describe(c, isa);
-      expect_all_close(one.data(), want.data<float>(), want.numel(), tol,
-                       describe(c, isa) + " " + std::to_string(c.H) + "x" + std::to_string(c.W));
-      EXPECT_EQ(one, run_cpu(c, d, &pool)) << describe(c, isa);
+      // Each dense path in turn (one the shape or ISA cannot take falls back to the rule).
+      for (cpu::DenseConvPath path : {cpu::DenseConvPath::Gemm, cpu::DenseConvPath::PixelDirect,
+                                      cpu::DenseConvPath::OutVec}) {
+        cpu::force_dense_conv_path(&path);
+        const std::string what = describe(c, isa) + " path " +
+                                 std::to_string(static_cast<int>(path)) + " " +
+                                 std::to_string(c.H) + "x" + std::to_string(c.W);
+        const std::vector<float> one = run_cpu(c, d, nullptr);
+        ASSERT_EQ(static_cast<int64_t>(one.size()), want.numel()) << what;
+        expect_all_close(one.data(), want.data<float>(), want.numel(), tol, what);
+        EXPECT_EQ(one, run_cpu(c, d, &pool)) << what;
+      }
+      cpu::force_dense_conv_path(nullptr);
     }
   }
   EXPECT_GE(direct_cases, 20);  // most shapes exercise the direct path where AVX-512 runs

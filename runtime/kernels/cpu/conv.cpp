@@ -11,6 +11,7 @@
 
 #include "runtime/kernels/cpu/conv_direct.h"
 #include "runtime/kernels/cpu/conv_im2col_source.h"
+#include "runtime/kernels/cpu/conv_outvec.h"
 #include "runtime/kernels/cpu/depthwise_conv.h"
 #include "runtime/kernels/cpu/half_convert.h"
 #include "runtime/kernels/cpu/sgemm_pack.h"
@@ -19,7 +20,8 @@
 namespace kiln::cpu {
 namespace {
 
-enum class ConvPath : int32_t { Gemm = 1, Depthwise = 2, Direct = 3 };
+// Stored in packed headers (and so in .kiln files): never renumber.
+enum class ConvPath : int32_t { Gemm = 1, Depthwise = 2, Direct = 3, OutVec = 4 };
 
 // Precedes the packed weights; 64 bytes keeps what follows 64-byte aligned.
 struct alignas(64) ConvPackHeader {
@@ -72,13 +74,14 @@ bool is_depthwise(const KilnConv2dShape& s) { return s.group > 1 && s.group == s
 // The path packing picks for this shape on the active ISA.
 ConvPath pick_path(const KilnConv2dShape& s) {
   if (is_depthwise(s)) return ConvPath::Depthwise;
-  if (active_isa() == Isa::Avx512 && direct_conv_preferred(s)) return ConvPath::Direct;
-  return ConvPath::Gemm;
+  return static_cast<ConvPath>(pick_dense_conv_path(s, active_isa()));
 }
 
-// Floats after the header for the paths that store one flat array (all but Gemm).
-size_t flat_payload_floats(const KilnConv2dShape& s, ConvPath path) {
+// Floats after the header for the paths that store one flat array (all but Gemm), packed
+// for `isa`.
+size_t flat_payload_floats(const KilnConv2dShape& s, ConvPath path, Isa isa) {
   if (path == ConvPath::Depthwise) return static_cast<size_t>(s.M * s.KH * s.KW);
+  if (path == ConvPath::OutVec) return outvec_packed_floats(s, isa);
   return direct_packed_floats(s);
 }
 
@@ -108,7 +111,7 @@ ConvPackHeader read_header(const KilnConv2dShape& s, const void* packed) {
   std::memcpy(&h, packed, sizeof h);
   if (h.magic != kConvPackMagic) bad_shape("weights were not packed by kiln_conv2d_pack_weights");
   if (h.path < static_cast<int32_t>(ConvPath::Gemm) ||
-      h.path > static_cast<int32_t>(ConvPath::Direct)) {
+      h.path > static_cast<int32_t>(ConvPath::OutVec)) {
     bad_shape("packed weights name an unknown path " + std::to_string(h.path));
   }
   if (h.C != s.C || h.M != s.M || h.KH != s.KH || h.KW != s.KW || h.group != s.group) {
@@ -138,7 +141,7 @@ size_t kiln_conv2d_packed_weights_size(const KilnConv2dShape* s) {
   validate(*s);
   const ConvPath path = pick_path(*s);
   if (path != ConvPath::Gemm) {
-    return sizeof(ConvPackHeader) + sizeof(float) * flat_payload_floats(*s, path);
+    return sizeof(ConvPackHeader) + sizeof(float) * flat_payload_floats(*s, path, active_isa());
   }
   return sizeof(ConvPackHeader) + static_cast<size_t>(s->group) * group_pack_bytes(*s);
 }
@@ -163,6 +166,9 @@ void kiln_conv2d_pack_weights(const KilnConv2dShape* s, const float* weights, vo
   if (path == ConvPath::Direct) {
     return pack_direct_weights(*s, weights, reinterpret_cast<float*>(out));
   }
+  if (path == ConvPath::OutVec) {
+    return pack_outvec_weights(*s, active_isa(), weights, reinterpret_cast<float*>(out));
+  }
   const int64_t mg = s->M / s->group, kg = (s->C / s->group) * s->KH * s->KW;
   for (int64_t g = 0; g < s->group; ++g) {
     kiln_sgemm_pack_a(0, mg, kg, weights + g * mg * kg, kg,
@@ -174,7 +180,7 @@ size_t kiln_conv2d_packed_weights_half_size(const KilnConv2dShape* s) {
   validate(*s);
   const ConvPath path = pick_path(*s);
   if (path != ConvPath::Gemm) {
-    return sizeof(ConvPackHeader) + sizeof(uint16_t) * flat_payload_floats(*s, path);
+    return sizeof(ConvPackHeader) + sizeof(uint16_t) * flat_payload_floats(*s, path, active_isa());
   }
   return sizeof(ConvPackHeader) + static_cast<size_t>(s->group) * group_half_bytes(*s);
 }
@@ -190,7 +196,8 @@ void kiln_conv2d_pack_weights_half(const KilnConv2dShape* s, const float* weight
   const char* in = f32.data() + sizeof h;
   if (h.path != static_cast<int32_t>(ConvPath::Gemm)) {
     narrow_to_half(reinterpret_cast<const float*>(in), reinterpret_cast<uint16_t*>(out),
-                   static_cast<int64_t>(flat_payload_floats(*s, static_cast<ConvPath>(h.path))));
+                   static_cast<int64_t>(flat_payload_floats(*s, static_cast<ConvPath>(h.path),
+                                                            static_cast<Isa>(h.isa))));
     return;
   }
   const size_t gf = group_pack_bytes(*s), gh = group_half_bytes(*s);
@@ -227,14 +234,16 @@ void kiln_conv2d_ex(const KilnConv2dShape* shape, const void* packed_weights, co
     read_header(s, &h);  // checks the shape and the path before sizing anything
     const bool flat = h.path != static_cast<int32_t>(ConvPath::Gemm);
     const size_t bytes =
-        sizeof h + (flat ? sizeof(float) * flat_payload_floats(s, static_cast<ConvPath>(h.path))
+        sizeof h + (flat ? sizeof(float) * flat_payload_floats(s, static_cast<ConvPath>(h.path),
+                                                               static_cast<Isa>(h.isa))
                          : static_cast<size_t>(s.group) * group_pack_bytes(s));
     char* wide = reinterpret_cast<char*>(t_widened.floats(bytes / sizeof(float) + 1));
     std::memcpy(wide, &h, sizeof h);
     const char* in = static_cast<const char*>(packed_weights) + sizeof h;
     if (flat) {
       widen_half(reinterpret_cast<const uint16_t*>(in), reinterpret_cast<float*>(wide + sizeof h),
-                 static_cast<int64_t>(flat_payload_floats(s, static_cast<ConvPath>(h.path))));
+                 static_cast<int64_t>(flat_payload_floats(s, static_cast<ConvPath>(h.path),
+                                                          static_cast<Isa>(h.isa))));
     } else {
       const size_t gf = group_pack_bytes(s), gh = group_half_bytes(s);
       for (int64_t g = 0; g < s.group; ++g) {
@@ -260,6 +269,18 @@ void kiln_conv2d_ex(const KilnConv2dShape* shape, const void* packed_weights, co
       bad_shape("weights were packed for AVX-512, which this CPU lacks");
     }
     direct_conv(s, oh, ow, reinterpret_cast<const float*>(payload(packed_weights)), X, ep, Y, pool);
+    return;
+  }
+  if (h.path == static_cast<int32_t>(ConvPath::OutVec)) {
+    const Isa isa = static_cast<Isa>(h.isa);
+    if ((isa != Isa::Avx512 && isa != Isa::Avx2) || !outvec_conv_supported(s, isa)) {
+      bad_shape("packed weights name an unknown ISA " + std::to_string(h.isa));
+    }
+    if (!isa_supported(isa)) {
+      bad_shape(std::string("weights were packed for ") + isa_name(isa) + ", which this CPU lacks");
+    }
+    outvec_conv(s, isa, oh, ow, reinterpret_cast<const float*>(payload(packed_weights)), X, ep, Y,
+                pool);
     return;
   }
   // The packed A buffers carry their own header; the SGEMM kernel is the one that packed them.

@@ -5,9 +5,12 @@
 // Paths, picked from the shape when the weights are packed:
 //  - depthwise (group == C == M): direct per-channel kernel, vectorized along output rows with
 //    AVX-512 / AVX2 for stride 1 (any kernel size and dilation), portable otherwise;
+//  - AVX-512 / AVX2, width stride 1 or 2, except 1x1 stride-1 convs over planes bigger than
+//    16x16 with more than 16 output channels: direct convolution vectorized along output
+//    channels (conv_outvec.h; the rule is pick_dense_conv_path there);
 //  - 1x1, stride 1, no pad: one SGEMM per image and group, B = X viewed as C x (H*W);
-//  - AVX-512, KxK at stride 1 (or strided over few input channels, as stems are): direct
-//    convolution on a zero-bordered copy of the image, no im2col (conv_direct.h);
+//  - AVX-512, KxK at stride 1 (or strided over few input channels, as stems are), width
+//    strides above 2 only: direct convolution vectorized along output pixels (conv_direct.h);
 //  - everything else: implicit GEMM, W (M x C*KH*KW, pre-packed once) times im2col(X), the
 //    im2col panels packed straight from the image into the SGEMM's B panels (no im2col buffer).
 // Bias and ReLU are applied by the SGEMM epilogue (row_bias: one per output channel).

@@ -1,0 +1,82 @@
+// Internal: direct convolution vectorized along OUTPUT CHANNELS ("outvec"), NCHW in and out.
+//
+// The weights are packed at compile time into panels of L output channels (L = 16 on AVX-512,
+// 8 on AVX2), panel[k][l] with k = (c, kh, kw) over the group's input channels and taps. A
+// register tile holds CO panels x P output pixels of an output row: per tap it loads CO
+// weight vectors, broadcasts one input value per pixel straight from the (zero-bordered when
+// padded) NCHW image at x[c][oh*sh + kh*dh][ow*sw + kw*dw], and does CO*P FMAs (narrow planes:
+// a tile covers two whole rows, so the weights loaded per FMA stay few). Strides and
+// dilations only change the broadcast addresses, so strided convs run at full speed, and
+// every lane is an output channel, so small planes (7x7, 14x14) waste nothing. The finished
+// tile is transposed in registers (channels x pixels) and stored as P contiguous pixels per
+// channel row, with bias and ReLU; `post` runs on finished (channels x whole rows) blocks.
+// Each output element is one tile's fixed K-order sum, so results never depend on threads.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "runtime/kernels/cpu/conv.h"
+#include "runtime/kernels/cpu/cpu_isa.h"
+
+namespace kiln {
+class ThreadPool;
+}
+
+namespace kiln::cpu {
+
+// The dense (not depthwise) convolution paths packing chooses between.
+enum class DenseConvPath : int32_t { Gemm = 1, PixelDirect = 3, OutVec = 4 };
+
+// The selection rule (see conv_outvec.cpp): which path packing picks for this non-depthwise
+// shape on `isa`.
+DenseConvPath pick_dense_conv_path(const KilnConv2dShape& s, Isa isa);
+// Whether the outvec kernel can run this shape on `isa` (AVX2 or AVX-512, strides 1 or 2).
+bool outvec_conv_supported(const KilnConv2dShape& s, Isa isa);
+
+// Tests and benchmarks: force the path packing picks for dense convs (process-wide; a path
+// the shape or ISA cannot take falls back to the rule). Null: the rule again.
+void force_dense_conv_path(const DenseConvPath* path);
+
+// The tile shape the kernel uses for this shape (tests): panels per tile, rows per tile (1 or
+// 2) and the widest run of pixels per tile row.
+void outvec_tile_shape(const KilnConv2dShape& s, Isa isa, int64_t out_h, int64_t out_w, int* co,
+                       int* rows, int* pixels);
+
+// Output channels per weight panel and per vector.
+int outvec_lanes(Isa isa);
+
+// Floats of the packed weights: per group, ceil(Mg / L) panels of Kg x L values (k-major).
+size_t outvec_packed_floats(const KilnConv2dShape& s, Isa isa);
+void pack_outvec_weights(const KilnConv2dShape& s, Isa isa, const float* weights, float* packed);
+
+// Y = conv(X) with the epilogue (row_bias, relu, post on finished blocks), split over `pool`.
+void outvec_conv(const KilnConv2dShape& s, Isa isa, int64_t out_h, int64_t out_w,
+                 const float* packed, const float* x, const KilnGemmEpilogue& ep, float* y,
+                 ThreadPool* pool);
+
+// One register tile, for the ISA files: panels [0, co) (wstride floats apart, each K x L) times
+// rows (1 or 2) x q pixels, pixel (r, i) at x + r * xrow + i * sw plus the tap offsets off[k];
+// channel c of pixel (r, i), plus bias[c] and ReLU, lands at y[c * ldy + r * yrow + i] for
+// c < channels.
+struct OutvecTile {
+  const float* w;
+  int64_t wstride;
+  const float* x;
+  int64_t xrow;
+  const int64_t* off;
+  int64_t K;
+  float* y;
+  int64_t ldy, yrow;
+  int channels;
+  const float* bias;  // per channel, or null
+  bool relu;
+};
+// The most pixels (rows x q) per tile for co panels (the accumulators fill the register file).
+int outvec_max_pixels(Isa isa, int co);
+// 4 panels never beat 2 or 3 in the cost model (the FMAs bound every tile), so none is built.
+constexpr int kOutvecMaxPanels = 3;
+void outvec_tile_avx512(int co, int rows, int q, int sw, const OutvecTile& t);
+void outvec_tile_avx2(int co, int rows, int q, int sw, const OutvecTile& t);
+
+}  // namespace kiln::cpu

@@ -1,0 +1,111 @@
+// AVX-512 register tiles of the output-channel-vectorized convolution: CO (1..3) panels of 16
+// output channels x P pixels of one output row, CO * P <= 28 zmm accumulators. Per tap: CO
+// weight loads, P broadcasts, CO * P FMAs. The tile is transposed 16 x 16 in registers so each
+// channel's P pixels leave in one masked store.
+#include <immintrin.h>
+
+#include <array>
+#include <utility>
+
+#include "runtime/kernels/cpu/conv_outvec.h"
+#include "runtime/kernels/cpu/transpose16_avx512.h"
+
+namespace kiln::cpu {
+
+namespace {
+
+using avx512::transpose16;
+
+template <int CO, int R, int Q, int SW>
+void tile(const OutvecTile& t) {
+  constexpr int P = R * Q;
+  __m512 acc[CO][P];
+#pragma GCC unroll 4
+  for (int j = 0; j < CO; ++j) {
+#pragma GCC unroll 28
+    for (int i = 0; i < P; ++i) acc[j][i] = _mm512_setzero_ps();
+  }
+  const float* w = t.w;
+  const int64_t ws = t.wstride;
+#pragma GCC unroll 2
+  for (int64_t k = 0; k < t.K; ++k, w += 16) {
+    const float* xs = t.x + t.off[k];
+    __m512 wv[CO];
+#pragma GCC unroll 4
+    for (int j = 0; j < CO; ++j) wv[j] = _mm512_loadu_ps(w + j * ws);
+#pragma GCC unroll 28
+    for (int i = 0; i < P; ++i) {
+      const __m512 b = _mm512_set1_ps(xs[(i / Q) * t.xrow + (i % Q) * SW]);
+#pragma GCC unroll 4
+      for (int j = 0; j < CO; ++j) acc[j][i] = _mm512_fmadd_ps(wv[j], b, acc[j][i]);
+    }
+  }
+  const __m512 zero = _mm512_setzero_ps();
+#pragma GCC unroll 4
+  for (int j = 0; j < CO; ++j) {
+    const int c0 = 16 * j;
+    if (c0 >= t.channels) break;
+    const int nc = t.channels - c0 < 16 ? t.channels - c0 : 16;
+#pragma GCC unroll 4
+    for (int row = 0; row < R; ++row) {
+#pragma GCC unroll 2
+      for (int q = 0; q < Q; q += 16) {
+        const int np = Q - q < 16 ? Q - q : 16;
+        __m512 r[16];
+#pragma GCC unroll 16
+        for (int i = 0; i < 16; ++i) r[i] = q + i < Q ? acc[j][row * Q + q + i] : zero;
+        transpose16(r);
+        const __mmask16 m = static_cast<__mmask16>((1u << np) - 1u);
+        float* y = t.y + row * t.yrow + q;
+        for (int c = 0; c < nc; ++c) {
+          __m512 o = r[c];
+          if (t.bias) o = _mm512_add_ps(o, _mm512_set1_ps(t.bias[c0 + c]));
+          // The mask form: GCC 12's plain _mm512_max_ps trips -Wmaybe-uninitialized.
+          if (t.relu) o = _mm512_mask_max_ps(o, 0xFFFF, o, zero);
+          _mm512_mask_storeu_ps(y + (c0 + c) * t.ldy, m, o);
+        }
+      }
+    }
+  }
+}
+
+using TileFn = void (*)(const OutvecTile&);
+constexpr int kMaxP[4] = {0, 28, 14, 9};
+
+template <int CO, int R, int SW, int... Qs>
+constexpr std::array<TileFn, sizeof...(Qs)> row(std::integer_sequence<int, Qs...>) {
+  return {&tile<CO, R, Qs + 1, SW>...};
+}
+
+// Tiles of CO panels x R rows x Q pixels, Q in [1, kMaxP[CO] / R].
+template <int CO, int R, int SW>
+TileFn pick(int q) {
+  static constexpr auto fns = row<CO, R, SW>(std::make_integer_sequence<int, kMaxP[CO] / R>{});
+  return fns[q - 1];
+}
+
+template <int SW>
+TileFn pick(int co, int r, int q) {
+  switch (co * 2 + r - 1) {
+    case 2:
+      return pick<1, 1, SW>(q);
+    case 3:
+      return pick<1, 2, SW>(q);
+    case 4:
+      return pick<2, 1, SW>(q);
+    case 5:
+      return pick<2, 2, SW>(q);
+    case 6:
+      return pick<3, 1, SW>(q);
+    default:
+      return pick<3, 2, SW>(q);
+  }
+}
+
+}  // namespace
+
+void outvec_tile_avx512(int co, int rows, int q, int sw, const OutvecTile& t) {
+  (sw == 1 ? pick<1>(co, rows, q) : pick<2>(co, rows, q))(t);
+}
+
+}  // namespace kiln::cpu
