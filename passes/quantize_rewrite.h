@@ -25,9 +25,10 @@ struct QuantizableNode {
 };
 
 // nullopt when `n` is not one of the forms above (non-f32, non-constant weights, 3-D conv...),
-// for depthwise convolutions and for those with fewer than 16 input channels per group and a
-// reduction under 64: faster in f32 (see quantize_rewrite.cpp). pays_alone is false for those
-// doing fewer than 64 MACs per input value (output channels per group x taps / stride area) or
+// for depthwise convolutions other than 3x3 / stride 1 or 2 / padding 1 and for those with
+// fewer than 16 input channels per group and a reduction under 64: faster in f32 (see
+// quantize_rewrite.cpp). pays_alone is false for those 3x3 depthwise convs and for those doing
+// fewer than 64 MACs per input value (output channels per group x taps / stride area) or
 // reducing over fewer than 64 products (input channels per group x taps): int8 pays for them
 // only with a u8 input or output.
 std::optional<QuantizableNode> match_quantizable(const Graph& g, Node* n);

@@ -59,8 +59,9 @@ TEST(CpuInt8, StaticCnnRunsOnInt8Builtins) {
   for (int threads : {1, 2}) expect_close(run_compiled(m, in, threads).at("y"), want.at("y"), 1e-5, 1e-6);
 }
 
-// u8 between int8 convolutions (p, a of build_linked_cnn) and a u8 residual: the extended
-// qconv2d builtin, against the reference interpreter on the same quantized graph.
+// u8 between int8 convolutions (p, a, s of build_linked_cnn; s read by the 3x3 depthwise D)
+// and a u8 residual: the extended qconv2d builtin, against the reference interpreter on the
+// same quantized graph.
 TEST(CpuInt8, U8LinksRunOnInt8Builtins) {
   const auto dir = test::calib_dir("cpu_links", {16, 8, 8}, 1, 4);
   const std::vector<std::string> passes = {"fuse-conv-epilogue", "quantize-int8"};
@@ -80,7 +81,7 @@ TEST(CpuInt8, U8LinksRunOnInt8Builtins) {
   o.extra_passes = {"quantize-int8"};
   o.calib_data_dir = dir.string();
   const CompiledModel m = compile_for_cpu(g, o);
-  EXPECT_TRUE(reported(m, "4 int8 conv2d")) << m.report.at(1);
+  EXPECT_TRUE(reported(m, "5 int8 conv2d")) << m.report.at(1);
   EXPECT_FALSE(reported(m, "KilnQConv")) << "no int8 conv on the runtime's op path";
   for (int threads : {1, 2}) {
     const auto got = run_compiled(m, in, threads);

@@ -1,11 +1,13 @@
 // KilnQConv's u8 modes on the CPU (kiln_qconv2d_io, runtime/kernels/cpu/qgemm.h) and the int8
-// depthwise kernel (qconv_dw.h) against the reference kernel: u8 or f32 input and output, no /
+// depthwise kernels (qconv_dw.h: the general one, and the 3x3 VNNI one on MobileNet's plane
+// sizes, odd widths and chunk edges) against the reference kernel: u8 or f32 input and output, no /
 // f32 / u8 residual, no activation / Relu / Clip, dense and depthwise geometries with strides,
 // asymmetric pads and dilations, on every int8 kernel and at 1 and 2 threads. The integer sums
 // are exact everywhere and the epilogue runs the reference's operations in its order, so u8
 // outputs must match exactly and all paths must agree bit for bit.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -118,6 +120,25 @@ const std::vector<Geometry>& geometries() {
       {1, 3, 10, 37, 3, 3, 3, 2, 2, 0, 1, 1, 0, 1, 3},
       {1, 4, 9, 40, 4, 3, 3, 1, 1, 2, 2, 2, 2, 2, 4},
       {1, 6, 11, 11, 6, 5, 5, 2, 1, 2, 2, 2, 2, 1, 6},
+      // the 3x3 path (qconv_dw3_applies): MobileNet's 7x7 / 14x14 / 28x28 / 112x112 planes,
+      // odd and wide (several 64-byte chunks) rows, channels not a multiple of 16, batch 2
+      {2, 5, 7, 7, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 5},
+      {1, 17, 14, 14, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1, 17},
+      {1, 3, 14, 14, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 3},
+      {2, 3, 28, 28, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 3},
+      {1, 2, 112, 112, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 2},
+      {1, 2, 112, 112, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 2},
+      {1, 3, 15, 67, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 3},
+      {1, 3, 13, 131, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 3},
+      {2, 3, 9, 9, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 3},
+      // row widths at the kernel's 64-byte chunk edges (fill paths switch there)
+      {1, 2, 5, 64, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 2},
+      {1, 2, 4, 63, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 2},
+      {1, 2, 6, 64, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 2},
+      {1, 2, 5, 63, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 2},
+      // planes of one row or column
+      {2, 3, 1, 2, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 3},
+      {1, 3, 2, 1, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 3},
       // dense: narrow 1x1 (MobileNet's projections), 3x3, strided
       {2, 24, 7, 9, 16, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},
       {1, 16, 9, 9, 40, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},
@@ -156,6 +177,41 @@ TEST(QConv2dU8, DepthwiseSumsAreExact) {
     for (int i = 0; i < 17; ++i) {
       ASSERT_EQ(y[i], -255.0f * 127 * 25) << cpu::qgemm_kernel_name();
       ASSERT_EQ(y[17 + i], 255.0f * 127 * 25) << cpu::qgemm_kernel_name();
+    }
+  }
+}
+
+// The same on the 3x3 path (vpdpbusd does not saturate): 255 against -127 / 127 over 9 taps, the
+// zero point (0 here) as the padding, which leaves the border pixels with fewer taps.
+TEST(QConv2dU8, Depthwise3x3SumsAreExact) {
+  for (int64_t stride : {1, 2}) {
+    const KilnConv2dShape s{1, 2, 6, 9, 2, 3, 3, stride, stride, 1, 1, 1, 1, 1, 1, 2};
+    const int64_t OH = kiln_conv2d_output_height(&s), OW = kiln_conv2d_output_width(&s);
+    std::vector<int8_t> w(2 * 9);
+    for (size_t i = 0; i < w.size(); ++i) w[i] = i < 9 ? -127 : 127;
+    std::vector<float> ws(2, 1.0f);
+    std::vector<uint8_t> x(2 * 6 * 9, 255), packed(kiln_qconv2d_packed_weights_size(&s));
+    kiln_qconv2d_pack_weights(&s, w.data(), ws.data(), packed.data());
+    for (QKernel k : qkernels()) {
+      ForceQKernel force(k);
+      // The 3x3 path runs exactly where the CPU has VNNI at the AVX-512 level.
+      EXPECT_EQ(cpu::qconv_dw3_applies(s),
+                k.isa == cpu::Isa::Avx512 && cpu::cpu_has_avx512_vnni());
+      std::vector<float> y(static_cast<size_t>(2 * OH * OW));
+      const KilnQConvIO io{x.data(), 1, 1.0f, 0, y.data(), 0, 1.0f, 0, nullptr, 0, 1.0f, 0,
+                           -std::numeric_limits<float>::infinity(),
+                           std::numeric_limits<float>::infinity()};
+      kiln_qconv2d_io(&s, packed.data(), &io, nullptr, nullptr);
+      for (int64_t oy = 0; oy < OH; ++oy)
+        for (int64_t ox = 0; ox < OW; ++ox) {
+          const auto inside = [](int64_t c, int64_t n) {  // taps of a 3x3 window inside [0, n)
+            return std::min<int64_t>(c + 1, n - 1) - std::max<int64_t>(c - 1, 0) + 1;
+          };
+          const float taps =
+              static_cast<float>(inside(oy * stride, 6) * inside(ox * stride, 9));
+          ASSERT_EQ(y[oy * OW + ox], -255.0f * 127 * taps) << cpu::qgemm_kernel_name();
+          ASSERT_EQ(y[OH * OW + oy * OW + ox], 255.0f * 127 * taps) << cpu::qgemm_kernel_name();
+        }
     }
   }
 }

@@ -114,7 +114,10 @@ TEST(QConv2d, MatchesReferenceOnEveryIsa) {
                                                  {1, 5, 13, 13, 7, 5, 5, 2, 2, 1, 1},
                                                  {1, 32, 8, 8, 40, 3, 3, 1, 1, 1, 1},
                                                  {1, 72, 7, 9, 20, 3, 3, 1, 1, 1, 1},
-                                                 {2, 8, 9, 9, 16, 3, 3, 1, 2, 2, 1}}) {
+                                                 {2, 8, 9, 9, 16, 3, 3, 1, 2, 2, 1},
+                                                 // depthwise 3x3 (qconv_dw3_applies), ReLU
+                                                 {2, 24, 14, 14, 24, 3, 3, 1, 1, 1, 24},
+                                                 {1, 20, 15, 15, 20, 3, 3, 2, 1, 1, 20}}) {
     const std::string what = cat("C", c.C, " M", c.M, " k", c.KH, " s", c.stride, " p", c.pad,
                                  " d", c.dilation, " g", c.group);
     const Tensor x = random_tensor({c.N, c.C, c.H, c.W}, rng, -1.0f, 3.0f);

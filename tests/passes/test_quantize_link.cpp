@@ -36,16 +36,19 @@ TEST(QuantizeLink, KeepsActivationsU8BetweenInt8Convs) {
   quantize(g, ctx);
   std::vector<std::string> ops = op_names(g);
   std::sort(ops.begin(), ops.end());
-  EXPECT_EQ(ops, (std::vector<std::string>{"Conv", "Conv", "KilnQConv", "KilnQConv", "KilnQConv",
-                                           "KilnQConv"}));
+  EXPECT_EQ(ops, (std::vector<std::string>{"Conv", "KilnQConv", "KilnQConv", "KilnQConv",
+                                           "KilnQConv", "KilnQConv"}));
   const Node* P = producer_named(g, "p");
   const Node* A = producer_named(g, "a");
   const Node* B = producer_named(g, "s");
-  ASSERT_TRUE(P && A && B);
+  const Node* D = producer_named(g, "D_out");
+  ASSERT_TRUE(P && A && B && D);
   ASSERT_EQ(P->op, OpKind::KilnQConv);
   ASSERT_EQ(B->op, OpKind::KilnQConv);
-  // p and a are u8, written with the parameters their readers quantize with.
-  for (const auto& [producer, reader] : {std::pair{P, A}, std::pair{A, B}}) {
+  // D (3x3 depthwise, stride 1, padding 1) does not pay alone but reads the u8 s.
+  ASSERT_EQ(D->op, OpKind::KilnQConv);
+  // p, a and s are u8, written with the parameters their readers quantize with.
+  for (const auto& [producer, reader] : {std::pair{P, A}, std::pair{A, B}, std::pair{B, D}}) {
     const Value* v = producer->output(0);
     EXPECT_EQ(v->type.dtype, DType::U8) << v->name();
     ASSERT_TRUE(v->type.quant.has_value()) << v->name();
@@ -55,11 +58,12 @@ TEST(QuantizeLink, KeepsActivationsU8BetweenInt8Convs) {
     EXPECT_EQ(reader->attrs.get_int("x_zero_point", 0),
               producer->attrs.get_int("y_zero_point", -1));
   }
-  // The residual p is read as u8 too; s goes to the f32 depthwise conv, so it stays f32.
+  // The residual p is read as u8 too; D writes the f32 graph output.
   EXPECT_EQ(B->input(4), P->output(0));
   EXPECT_EQ(B->attrs.get_float("z_scale", 0), P->attrs.get_float("y_scale", 1));
-  EXPECT_EQ(B->output(0)->type.dtype, DType::F32);
-  EXPECT_FALSE(B->attrs.find("y_scale"));
+  EXPECT_EQ(D->input(0), B->output(0));
+  EXPECT_EQ(D->output(0)->type.dtype, DType::F32);
+  EXPECT_FALSE(D->attrs.find("y_scale"));
   // The input x of P is the f32 graph input, quantized inside P.
   EXPECT_EQ(P->input(0)->type.dtype, DType::F32);
   // N (1x1 64->8) would not pay alone but reads the u8 p; it writes the f32 graph output.
@@ -71,8 +75,60 @@ TEST(QuantizeLink, KeepsActivationsU8BetweenInt8Convs) {
   EXPECT_EQ(producer_named(g, "M_out")->op, OpKind::Conv);
   const auto lines = report_lines(ctx);
   EXPECT_NE(std::find(lines.begin(), lines.end(),
-                      "quantize-int8: 2 activations kept in u8 between int8 convolutions"),
+                      "quantize-int8: 3 activations kept in u8 between int8 convolutions"),
             lines.end());
+}
+
+// Which depthwise convs become int8: only 3x3, stride 1 or 2, padding 1, no dilation (the CPU's
+// VNNI depthwise kernel), and then only beside u8 (here the u8 output of a conv that pays alone).
+TEST(QuantizeLink, Depthwise3x3BecomesInt8BesideU8) {
+  struct Dw {
+    const char* name;
+    int64_t k, stride, pad, dil;
+    bool int8;
+  };
+  const std::vector<Dw> dws{{"s1", 3, 1, 1, 1, true},  {"s2", 3, 2, 1, 1, true},
+                            {"k5", 5, 1, 2, 1, false}, {"p0", 3, 1, 0, 1, false},
+                            {"d2", 3, 1, 2, 2, false}, {"s3", 3, 3, 1, 1, false}};
+  Graph g;
+  std::mt19937 rng(5);
+  Value* x = g.add_value("x", f32_of({1, 16, 8, 8}));
+  g.inputs.push_back(x);
+  for (const Dw& d : dws) {
+    // P_<name>: a 3x3 16 -> 32 conv (pays alone), ReLU, then the depthwise conv D_<name>.
+    Attributes pa;
+    pa.set("pads", Attribute::of_ints({1, 1, 1, 1}));
+    const std::string n = d.name;
+    Value* p = g.add_value("P_" + n);
+    Value* pw = g.add_constant("pw_" + n, uniform({32, 16, 3, 3}, rng, -0.1f, 0.1f));
+    g.add_node(OpKind::Conv, {x, pw}, {p}, pa, "P_" + n, 17);
+    Value* r = g.add_value("R_" + n);
+    g.add_node(OpKind::Relu, {p}, {r}, {}, "R_" + n, 17);
+    Attributes da;
+    da.set("pads", Attribute::of_ints({d.pad, d.pad, d.pad, d.pad}));
+    da.set("strides", Attribute::of_ints({d.stride, d.stride}));
+    da.set("dilations", Attribute::of_ints({d.dil, d.dil}));
+    da.set("group", Attribute::of_int(32));
+    Value* y = g.add_value("D_" + n);
+    g.add_node(OpKind::Conv,
+               {r, g.add_constant("dw_" + n, uniform({32, 1, d.k, d.k}, rng, -0.3f, 0.3f)),
+                g.add_constant("db_" + n, uniform({32}, rng, -0.1f, 0.1f))},
+               {y}, da, "D_" + n, 17);
+    g.outputs.push_back(y);
+  }
+  infer_shapes(g);
+  PassContext ctx;
+  ctx.verify_after_each = true;
+  ctx.calib_data_dir = calib_dir("link_dw", {16, 8, 8}, 1, 4, -1.0f, 1.0f).string();
+  ASSERT_TRUE(run_passes(g, {"fuse-conv-epilogue", "quantize-int8", "dce"}, ctx));
+  for (const Dw& d : dws) {
+    const Node* D = producer_named(g, std::string("D_") + d.name);
+    ASSERT_TRUE(D) << d.name;
+    EXPECT_EQ(D->op, d.int8 ? OpKind::KilnQConv : OpKind::Conv) << d.name;
+    // The conv before it writes u8 exactly when the depthwise conv reads int8.
+    EXPECT_EQ(D->input(0)->type.dtype, d.int8 ? DType::U8 : DType::F32) << d.name;
+    EXPECT_EQ(D->output(0)->type.dtype, DType::F32) << d.name;
+  }
 }
 
 TEST(QuantizeLink, StaysCloseToFp32) {

@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "runtime/kernels/cpu/cpu_isa.h"
+#include "runtime/kernels/cpu/qgemm.h"
 #include "runtime/kernels/cpu/qgemm_kernel.h"
 #include "runtime/kernels/cpu/qgemm_util.h"
 #include "runtime/kernels/cpu/sgemm_pack.h"
@@ -70,9 +72,116 @@ bool qconv_dw_applies(const KilnConv2dShape& s) {
   return s.group > 1 && s.group == s.C && s.M == s.C && s.KH * s.KW <= kQDwMaxTaps;
 }
 
+bool qconv_dw3_applies(const KilnConv2dShape& s) {
+  return qconv_dw_applies(s) && s.KH == 3 && s.KW == 3 && s.stride_h == s.stride_w &&
+         (s.stride_h == 1 || s.stride_h == 2) && s.pad_top == 1 && s.pad_left == 1 &&
+         s.pad_bottom == 1 && s.pad_right == 1 && s.dilation_h == 1 && s.dilation_w == 1 &&
+         active_isa() >= Isa::Avx512 && cpu_has_avx512_vnni() && cpu_has_avx512_vbmi2();
+}
+
+bool cpu_has_avx512_vbmi2() {
+#if defined(__x86_64__) || defined(__i386__)
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512vbmi") != 0 &&
+           __builtin_cpu_supports("avx512vbmi2") != 0;
+  }();
+  return has;
+#else
+  return false;
+#endif
+}
+
+
+namespace {
+
+// Sets bits [i, i + n) of the bit vector b.
+void set_bits(std::vector<uint64_t>& b, int64_t i, int64_t n) {
+  while (n > 0) {
+    const int64_t bit = i % 64, k = std::min<int64_t>(n, 64 - bit);
+    b[static_cast<size_t>(i / 64)] |= (k == 64 ? ~uint64_t{0} : ((uint64_t{1} << k) - 1)) << bit;
+    i += k;
+    n -= k;
+  }
+}
+
+// The 3x3 path (Dw3Args): sub-plane geometry, the valid-pixel bits and the per-channel words.
+void qconv_dw3(const KilnConv2dShape& s, const uint8_t* x, int32_t x_zero_point,
+               const int8_t* rows, int64_t K, int64_t Cp, const QEpilogue& e, float* Y,
+               ThreadPool* pool) {
+  const int64_t OH = kiln_conv2d_output_height(&s), OW = kiln_conv2d_output_width(&s);
+  const int64_t st = s.stride_h;
+  Dw3Args a{};
+  a.H = s.H;
+  a.W = s.W;
+  a.OH = OH;
+  a.OW = OW;
+  a.C = s.C;
+  a.stride = st;
+  a.wq = (s.W + 2 + st - 1) / st;
+  const int64_t hq = (s.H + 2 + st - 1) / st;
+  // Slack: row stores spill up to 63 bytes, the last vector's loads read up to 66 + 2 pitches on.
+  a.sub_bytes = (hq * a.wq + 192 + 63) / 64 * 64;
+  a.zero_point = static_cast<uint8_t>(x_zero_point);
+  a.e = &e;
+  const int64_t n = OH * a.wq, words = (n + 63) / 64;
+  std::vector<uint64_t> valid(static_cast<size_t>(words), 0);
+  for (int64_t oy = 0; oy < OH; ++oy) set_bits(valid, oy * a.wq, OW);
+  a.valid = valid.data();
+  // Stride 1: the image bytes' places in the padded plane (rows 1..H, columns 1..W of pitch wq),
+  // over every chunk up to one past the plane (the last loads' weight-0 byte reads there).
+  std::vector<uint64_t> data;
+  if (st == 1) {
+    a.data_words = (hq * a.wq) / 64 + 1;
+    data.assign(static_cast<size_t>(a.data_words), 0);
+    for (int64_t y = 0; y < s.H; ++y) set_bits(data, (y + 1) * a.wq + 1, s.W);
+    a.data = data.data();
+  }
+  // Groups: one per kernel row at stride 1. At stride 2, sub-plane 2 * row parity + column
+  // parity: kernel row kh reads row parity kh % 2, kh / 2 rows on, and its columns 0 and 2 are
+  // adjacent bytes of the even-column sub-plane, column 1 the odd one.
+  for (int kh = 0; kh < 3; ++kh) {
+    if (st == 1) {
+      a.off[kh] = kh * a.wq;
+    } else {
+      const int64_t sp = 2 * (kh % 2), dr = (kh / 2) * a.wq;
+      a.off[2 * kh] = sp * a.sub_bytes + dr;
+      a.off[2 * kh + 1] = (sp + 1) * a.sub_bytes + dr;
+    }
+  }
+  std::vector<int32_t> wwords(static_cast<size_t>(s.C * kDw3Words), 0);
+  const auto word = [](int32_t b0, int32_t b1, int32_t b2) {
+    return static_cast<int32_t>((static_cast<uint32_t>(b0) & 0xff) |
+                                ((static_cast<uint32_t>(b1) & 0xff) << 8) |
+                                ((static_cast<uint32_t>(b2) & 0xff) << 16));
+  };
+  for (int64_t c = 0; c < s.C; ++c) {
+    int32_t w[9], sum = 0;
+    for (int64_t k = 0; k < 9; ++k) sum += w[k] = rows[c * K + k * Cp];
+    int32_t* d = wwords.data() + c * kDw3Words;
+    for (int kh = 0; kh < 3; ++kh) {
+      if (st == 1) {
+        d[kh] = word(w[kh * 3], w[kh * 3 + 1], w[kh * 3 + 2]);
+      } else {
+        d[2 * kh] = word(w[kh * 3], w[kh * 3 + 2], 0);
+        d[2 * kh + 1] = word(w[kh * 3 + 1], 0, 0);
+      }
+    }
+    d[6] = -x_zero_point * sum;
+  }
+  a.words = wwords.data();
+  const auto run = [&](int64_t t0, int64_t t1) { qdw3_planes_avx512vbmi2(a, x, t0, t1, Y); };
+  const int64_t planes = s.N * s.C;
+  if (pool && planes > 1) pool->parallel_for(planes, run);
+  else run(0, planes);
+}
+
+}  // namespace
+
 void qconv_dw(const KilnConv2dShape& s, const uint8_t* x, int32_t x_zero_point,
               const int8_t* rows, int64_t K, int64_t Cp, const QEpilogue& e, float* Y,
               ThreadPool* pool) {
+  if (qconv_dw3_applies(s)) return qconv_dw3(s, x, x_zero_point, rows, K, Cp, e, Y, pool);
   const int64_t OH = kiln_conv2d_output_height(&s), OW = kiln_conv2d_output_width(&s);
   const int64_t P = OH * OW, taps = s.KH * s.KW;
   const int64_t Hp = s.H + s.pad_top + s.pad_bottom, Wp = s.W + s.pad_left + s.pad_right;

@@ -5,6 +5,7 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstdint>
 
 #include "runtime/kernels/cpu/qgemm_util.h"
@@ -18,17 +19,43 @@ constexpr __mmask16 kAll = 0xffff;
 inline __m512 max16(__m512 a, __m512 b) { return _mm512_mask_max_ps(a, kAll, a, b); }
 inline __m512 min16(__m512 a, __m512 b) { return _mm512_mask_min_ps(a, kAll, a, b); }
 
+// u8 output: the clamp to [lo, hi], the multiply by 1 / y_scale, the rounding, + y_zero_point
+// and the saturation to [0, 255] are one clamp of v * (1 / y_scale) to [qlo, qhi] before an
+// integer rounding and + y_zero_point: the multiply by a positive value is monotone in f32 and the
+// rounding commutes with clamps to integers, so clamping before it to the images of the bounds
+// (lo, hi, and -zp / 255 - zp where the rounding lands) gives the same byte for every non-NaN v.
+// NaN converts to INT_MIN and ends at 0, as in the reference.
 struct FinishVec {
-  __m512 lo, hi, inv, yz, zs, q255;
-  __m512i zz;
+  __m512 lo, hi, inv, zs, qlo, qhi;
+  __m512i zz, yz;
   const QFinish* f;
 };
 
 inline FinishVec finish_vec(const QFinish& f) {
-  return FinishVec{_mm512_set1_ps(f.lo),     _mm512_set1_ps(f.hi),
-                   _mm512_set1_ps(1.0f / f.y_scale), _mm512_set1_ps(f.y_zero_point),
-                   _mm512_set1_ps(f.z_scale), _mm512_set1_ps(255.0f),
-                   _mm512_set1_epi32(f.z_zero_point), &f};
+  const float inv = 1.0f / f.y_scale, z = f.y_zero_point;
+  // The finish clamp as max16 / min16 compute it, then the u8 range (see FinishVec).
+  const auto bound = [&](float v) {
+    v = f.lo > v ? f.lo : v;
+    v = f.hi < v ? f.hi : v;
+    return std::min(std::max(v * inv, -z), 255.0f - z);
+  };
+  return FinishVec{_mm512_set1_ps(f.lo),
+                   _mm512_set1_ps(f.hi),
+                   _mm512_set1_ps(inv),
+                   _mm512_set1_ps(f.z_scale),
+                   _mm512_set1_ps(bound(-__builtin_inff())),
+                   _mm512_set1_ps(bound(__builtin_inff())),
+                   _mm512_set1_epi32(f.z_zero_point),
+                   _mm512_set1_epi32(static_cast<int32_t>(z)),
+                   &f};
+}
+
+// The u8 output of v (one byte per int32 lane, in [0, 255]); see FinishVec.
+inline __m512i finish_u8(const FinishVec& F, __m512 v) {
+  constexpr int kNear = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+  const __m512 q = min16(F.qhi, max16(F.qlo, _mm512_maskz_mul_round_ps(kAll, v, F.inv, kNear)));
+  const __m512i i = _mm512_add_epi32(_mm512_maskz_cvt_roundps_epi32(kAll, q, kNear), F.yz);
+  return _mm512_maskz_max_epi32(kAll, i, _mm512_setzero_si512());
 }
 
 // Lanes m of v, element o of Y / Z onwards: + Z, clamp, then stored as f32 or u8, with the
@@ -45,15 +72,13 @@ inline void finish_store(const FinishVec& F, __m512 v, int64_t o, __mmask16 m) {
   } else if (f.z) {
     v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, static_cast<const float*>(f.z) + o));
   }
-  // std::min(std::max(v, lo), hi): max_ps / min_ps return the second operand on NaN.
-  v = min16(F.hi, max16(F.lo, v));
   if (!f.y_u8) {
+    // std::min(std::max(v, lo), hi): max_ps / min_ps return the second operand on NaN.
+    v = min16(F.hi, max16(F.lo, v));
     _mm512_mask_storeu_ps(static_cast<float*>(f.y) + o, m, v);
     return;
   }
-  __m512 q = _mm512_maskz_roundscale_ps(kAll, _mm512_maskz_mul_round_ps(kAll, v, F.inv, kNear), kNear);
-  q = min16(max16(_mm512_add_ps(q, F.yz), _mm512_setzero_ps()), F.q255);  // NaN->0
-  const __m128i b = _mm512_maskz_cvtusepi32_epi8(kAll, _mm512_maskz_cvtps_epi32(kAll, q));
+  const __m128i b = _mm512_maskz_cvtepi32_epi8(kAll, finish_u8(F, v));
   uint8_t* dst = static_cast<uint8_t*>(f.y) + o;
   if (m == 0xffff) _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), b);
   else _mm_mask_storeu_epi8(dst, m, b);
