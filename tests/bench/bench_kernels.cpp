@@ -3,10 +3,12 @@
 // measured single-thread peak, and the reference kernel's time for the same shape.
 // A benchmark, not a test: it never fails on time.
 // Usage: kiln_bench_kernels [--repeats N] [--gemm-only | --conv-only] [--no-ref] [--conv-ab]
-//   [--min] [--filter TEXT] [--avx2]
+//   [--min] [--filter TEXT] [--avx2] [--residual]
+// --residual: every conv adds a residual of Y's shape in its `post` epilogue (a fused Add).
 // --conv-ab times each dense convolution on every path, in the same process: the im2col GEMM
-// ("[im2col]"), the pixel-vectorized direct conv ("[pixdir]", AVX-512 only), the
-// output-channel-vectorized one ("[outvec]"), then as packing's rule picks ("[rule]").
+// ("[im2col]"; for 1x1 stride-1 convs also with X read in place, "[pwrows]"), the pixel-vectorized
+// direct conv ("[pixdir]", AVX-512 only), the output-channel-vectorized one ("[outvec]"), then as
+// packing's rule picks ("[rule]").
 #include <immintrin.h>
 
 #include <algorithm>
@@ -22,6 +24,7 @@
 #include "runtime/kernels/cpu/conv.h"
 #include "runtime/kernels/cpu/conv_direct.h"
 #include "runtime/kernels/cpu/conv_outvec.h"
+#include "runtime/kernels/cpu/conv_pointwise.h"
 #include "runtime/kernels/cpu/cpu_isa.h"
 #include "runtime/kernels/cpu/sgemm.h"
 #include "runtime/kernels/ref/evaluate.h"
@@ -88,7 +91,8 @@ double measure_peak(kiln::cpu::Isa isa) {
   return best;
 }
 
-bool g_use_min = false;  // --min: the fastest run instead of the median (busy machines)
+bool g_use_min = false;   // --min: the fastest run instead of the median (busy machines)
+bool g_residual = false;  // --residual: convs add a residual in their `post` epilogue
 
 double median_seconds(int repeats, const std::function<void()>& fn) {
   fn();  // warm-up: page faults, packing buffers, thread start
@@ -190,10 +194,24 @@ Row bench_conv(const ConvShape& s, int repeats, kiln::ThreadPool& pool2, bool wi
   std::vector<float> packed(kiln_conv2d_packed_weights_size(&shape) / sizeof(float) + 16);
   kiln_conv2d_pack_weights(&shape, w.data(), packed.data());
   std::vector<float> y(static_cast<size_t>(s.N * s.M * OH * OW));
+  // --residual: `post` adds a residual tensor of Y's shape, like a fused Conv + Add.
+  const std::vector<float> res = g_residual ? random_floats(y.size(), 6) : std::vector<float>();
+  struct Residual {
+    const float* y0;
+    const float* res;
+    static void add(void* closure, float* c, int64_t ldc, int64_t rows, int64_t cols) {
+      const auto* r = static_cast<const Residual*>(closure);
+      const float* from = r->res + (c - r->y0);
+      for (int64_t i = 0; i < rows; ++i) {
+        for (int64_t j = 0; j < cols; ++j) c[i * ldc + j] += from[i * ldc + j];
+      }
+    }
+  } residual{y.data(), res.data()};
+  const KilnGemmEpilogue ep{bias.data(), nullptr, 1, g_residual ? &Residual::add : nullptr,
+                            &residual};
   auto run = [&](kiln::ThreadPool* pool) {
-    return median_seconds(repeats, [&] {
-      kiln_conv2d(&shape, packed.data(), x.data(), bias.data(), 1, y.data(), pool);
-    });
+    return median_seconds(
+        repeats, [&] { kiln_conv2d_ex(&shape, packed.data(), x.data(), &ep, y.data(), pool); });
   };
   Row r{s.name, 2.0 * static_cast<double>(s.N * s.M * OH * OW * cg * s.k * s.k), run(nullptr),
         run(&pool2), 0};
@@ -226,6 +244,8 @@ int main(int argc, char** argv) {
       with_ref = false;
     } else if (std::strcmp(argv[i], "--min") == 0) {
       g_use_min = true;
+    } else if (std::strcmp(argv[i], "--residual") == 0) {
+      g_residual = true;
     } else if (std::strcmp(argv[i], "--conv-ab") == 0) {
       conv_ab = true;
     } else if (std::strcmp(argv[i], "--filter") == 0 && i + 1 < argc) {
@@ -236,7 +256,7 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: %s [--repeats N] [--gemm-only | --conv-only] [--no-ref] [--conv-ab] "
-                   "[--min] [--filter TEXT] [--avx2]\n",
+                   "[--min] [--filter TEXT] [--avx2] [--residual]\n",
                    argv[0]);
       return 2;
     }
@@ -277,9 +297,14 @@ int main(int argc, char** argv) {
       {"1x1/2 128->256 28 (ResNet-18)", 128, 28, 28, 256, 1, 2, 0, 1},
       {"1x1/2 256->512 14 (ResNet-18)", 256, 14, 14, 512, 1, 2, 0, 1},
       {"1x1/2 512->1024 28 (ResNet-50)", 512, 28, 28, 1024, 1, 2, 0, 1},
+      {"1x1/2 1024->2048 14 (ResNet-50)", 1024, 14, 14, 2048, 1, 2, 0, 1},
       {"1x1 64->256 56 (ResNet-50)", 64, 56, 56, 256, 1, 1, 0, 1},
       {"1x1 256->64 56 (ResNet-50)", 256, 56, 56, 64, 1, 1, 0, 1},
+      {"1x1 128->512 28 (ResNet-50)", 128, 28, 28, 512, 1, 1, 0, 1},
+      {"1x1 512->128 28 (ResNet-50)", 512, 28, 28, 128, 1, 1, 0, 1},
+      {"1x1 256->1024 14 (ResNet-50)", 256, 14, 14, 1024, 1, 1, 0, 1},
       {"1x1 1024->256 14 (ResNet-50)", 1024, 14, 14, 256, 1, 1, 0, 1},
+      {"1x1 1024->512 14 (ResNet-50)", 1024, 14, 14, 512, 1, 1, 0, 1},
       {"1x1 2048->512 7 (ResNet-50)", 2048, 7, 7, 512, 1, 1, 0, 1},
       {"stem 3x3/2 3->32 224 (MbNetV2)", 3, 224, 224, 32, 3, 2, 1, 1},
       {"1x1 32->16 112 (MbNetV2)", 32, 112, 112, 16, 1, 1, 0, 1},
@@ -287,7 +312,9 @@ int main(int argc, char** argv) {
       {"1x1 24->144 56 (MbNetV2)", 24, 56, 56, 144, 1, 1, 0, 1},
       {"1x1 144->24 56 (MbNetV2)", 144, 56, 56, 24, 1, 1, 0, 1},
       {"1x1 32->192 28 (MbNetV2)", 32, 28, 28, 192, 1, 1, 0, 1},
+      {"1x1 64->384 14 (MbNetV2)", 64, 14, 14, 384, 1, 1, 0, 1},
       {"1x1 384->64 14 (MbNetV2)", 384, 14, 14, 64, 1, 1, 0, 1},
+      {"1x1 160->960 7 (MbNetV2)", 160, 7, 7, 960, 1, 1, 0, 1},
       {"1x1 320->1280 7 (MbNetV2)", 320, 7, 7, 1280, 1, 1, 0, 1},
       {"3x3 1->32 28 b1 (MNIST)", 1, 28, 28, 32, 3, 1, 0, 1, 1},
       {"3x3 32->64 26 b1 (MNIST)", 32, 26, 26, 64, 3, 1, 0, 1, 1},
@@ -309,9 +336,18 @@ int main(int argc, char** argv) {
     for (const auto& [tag, path] : paths) {
       if (path == DenseConvPath::PixelDirect && isa != kiln::cpu::Isa::Avx512) continue;
       kiln::cpu::force_dense_conv_path(&path);
+      // The GEMM path of 1x1 stride-1 convs: the SGEMM with packed B panels, then X in place.
+      const bool pointwise = path == DenseConvPath::Gemm && s.k == 1 && s.stride == 1;
+      if (pointwise) kiln::cpu::set_pointwise_rows_enabled(false);
       Row r = bench_conv(s, repeats, pool2, false);
       r.name = tag + r.name;
       print_row(r, peak);
+      if (pointwise) {
+        kiln::cpu::set_pointwise_rows_enabled(true);
+        r = bench_conv(s, repeats, pool2, false);
+        r.name = "[pwrows] " + r.name;
+        print_row(r, peak);
+      }
     }
     kiln::cpu::force_dense_conv_path(nullptr);
     Row r = bench_conv(s, repeats, pool2, with_ref);

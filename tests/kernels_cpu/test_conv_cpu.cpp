@@ -152,31 +152,36 @@ TEST(CpuConv, DepthwiseRandomShapesEveryIsa) {
 }
 
 // The epilogue's `post` sees every finished depthwise plane after bias and ReLU.
+// The second case has many small planes, which go to `post` several at a time (one row of
+// consecutive planes), in batches that end inside the work items of 2 threads.
 TEST(CpuConv, DepthwisePostEpilogueRunsOnEveryPlane) {
   std::mt19937 rng(25);
-  const ConvCase c{2, 3, 19, 37, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 3, true, true};
-  const ConvData d = make_data(c, rng);
-  const Tensor want = reference(c, d);
-  const KilnConv2dShape s = shape_of(c);
-  std::vector<float> packed(kiln_conv2d_packed_weights_size(&s) / sizeof(float));
-  kiln_conv2d_pack_weights(&s, d.w.data<float>(), packed.data());
-  struct Post {
-    static void twice_plus_one(void*, float* y, int64_t ldc, int64_t rows, int64_t cols) {
-      for (int64_t r = 0; r < rows; ++r) {
-        for (int64_t j = 0; j < cols; ++j) y[r * ldc + j] = 2.0f * y[r * ldc + j] + 1.0f;
+  const ConvCase cases[] = {{2, 3, 19, 37, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 3, true, true},
+                            {3, 70, 9, 11, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 70, true, true}};
+  for (const ConvCase& c : cases) {
+    const ConvData d = make_data(c, rng);
+    const Tensor want = reference(c, d);
+    const KilnConv2dShape s = shape_of(c);
+    std::vector<float> packed(kiln_conv2d_packed_weights_size(&s) / sizeof(float));
+    kiln_conv2d_pack_weights(&s, d.w.data<float>(), packed.data());
+    struct Post {
+      static void twice_plus_one(void*, float* y, int64_t ldc, int64_t rows, int64_t cols) {
+        for (int64_t r = 0; r < rows; ++r) {
+          for (int64_t j = 0; j < cols; ++j) y[r * ldc + j] = 2.0f * y[r * ldc + j] + 1.0f;
+        }
       }
-    }
-  };
-  ThreadPool pool(2);
-  for (cpu::Isa isa : supported_isas()) {
-    ForceIsa force(isa);
-    for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
-      std::vector<float> y(static_cast<size_t>(want.numel()), -7.0f);
-      const KilnGemmEpilogue ep{d.b.data<float>(), nullptr, 1, &Post::twice_plus_one, nullptr};
-      kiln_conv2d_ex(&s, packed.data(), d.x.data<float>(), &ep, y.data(), p);
-      std::vector<float> expect(want.data<float>(), want.data<float>() + want.numel());
-      for (float& v : expect) v = 2.0f * v + 1.0f;
-      expect_all_close(y.data(), expect.data(), want.numel(), 1e-4, describe(c, isa));
+    };
+    ThreadPool pool(2);
+    for (cpu::Isa isa : supported_isas()) {
+      ForceIsa force(isa);
+      for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
+        std::vector<float> y(static_cast<size_t>(want.numel()), -7.0f);
+        const KilnGemmEpilogue ep{d.b.data<float>(), nullptr, 1, &Post::twice_plus_one, nullptr};
+        kiln_conv2d_ex(&s, packed.data(), d.x.data<float>(), &ep, y.data(), p);
+        std::vector<float> expect(want.data<float>(), want.data<float>() + want.numel());
+        for (float& v : expect) v = 2.0f * v + 1.0f;
+        expect_all_close(y.data(), expect.data(), want.numel(), 1e-4, describe(c, isa));
+      }
     }
   }
 }

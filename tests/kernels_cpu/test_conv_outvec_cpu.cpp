@@ -206,8 +206,10 @@ TEST(CpuConvOutvec, DeepAndWideShapesWithResidual) {
 
 // The rule on the benchmark models' dense layers. AVX-512: every KxK conv, strided 1x1 convs
 // and 1x1 convs over small planes take the outvec kernel; 1x1 stride-1 convs over planes
-// bigger than 16x16 keep the SGEMM unless they have at most 16 output channels, and so do 1x1
-// convs with more than 1.5 MiB of weights unless their output planes are at most 8x8. AVX2: the outvec kernel up to 768 KiB of weights,
+// bigger than 16x16 keep the SGEMM unless they have at most 16 output channels and more than
+// 256 input channels (else the SGEMM path reads X in place, conv_pointwise.h), and so do 1x1
+// convs with more than 1.5 MiB of weights unless they are stride 1 with output planes of at
+// most 8x8. AVX2: the outvec kernel up to 768 KiB of weights,
 // and for 1x1 stride-1 convs only with at most 16 output channels. Scalar CPUs and width
 // strides above 2 keep the older paths.
 TEST(CpuConvOutvec, PathRule) {
@@ -220,13 +222,14 @@ TEST(CpuConvOutvec, PathRule) {
     DenseConvPath avx512, avx2;
   };
   const Want wants[] = {
-      {shape(3, 224, 64, 7, 2, 3), O, O},      {shape(64, 56, 64, 3, 1, 1), O, O},
-      {shape(64, 56, 128, 3, 2, 1), O, O},     {shape(128, 28, 128, 3, 1, 1), O, O},
-      {shape(256, 14, 256, 3, 1, 1), O, G},    {shape(512, 7, 512, 3, 1, 1), O, G},
-      {shape(256, 14, 512, 1, 2, 0), O, O},    {shape(512, 28, 1024, 1, 2, 0), G, G},
-      {shape(32, 26, 64, 3, 1, 0), O, O},      {shape(1024, 14, 256, 1, 1, 0), O, G},
-      {shape(2048, 7, 512, 1, 1, 0), O, G},    {shape(64, 56, 256, 1, 1, 0), G, G},
-      {shape(32, 112, 16, 1, 1, 0), O, O},
+      {shape(3, 224, 64, 7, 2, 3), O, O},     {shape(64, 56, 64, 3, 1, 1), O, O},
+      {shape(64, 56, 128, 3, 2, 1), O, O},    {shape(128, 28, 128, 3, 1, 1), O, O},
+      {shape(256, 14, 256, 3, 1, 1), O, G},   {shape(512, 7, 512, 3, 1, 1), O, G},
+      {shape(256, 14, 512, 1, 2, 0), O, O},   {shape(512, 28, 1024, 1, 2, 0), G, G},
+      {shape(32, 26, 64, 3, 1, 0), O, O},     {shape(1024, 14, 256, 1, 1, 0), O, G},
+      {shape(2048, 7, 512, 1, 1, 0), O, G},   {shape(64, 56, 256, 1, 1, 0), G, G},
+      {shape(1024, 14, 2048, 1, 2, 0), G, G}, {shape(32, 112, 16, 1, 1, 0), G, O},
+      {shape(384, 112, 16, 1, 1, 0), O, O},
   };
   for (const Want& w : wants) {
     const std::string what = std::to_string(w.s.C) + "->" + std::to_string(w.s.M) + " k" +

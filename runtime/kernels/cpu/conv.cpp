@@ -12,6 +12,7 @@
 #include "runtime/kernels/cpu/conv_direct.h"
 #include "runtime/kernels/cpu/conv_im2col_source.h"
 #include "runtime/kernels/cpu/conv_outvec.h"
+#include "runtime/kernels/cpu/conv_pointwise.h"
 #include "runtime/kernels/cpu/depthwise_conv.h"
 #include "runtime/kernels/cpu/half_convert.h"
 #include "runtime/kernels/cpu/sgemm_pack.h"
@@ -296,7 +297,9 @@ void kiln_conv2d_ex(const KilnConv2dShape* shape, const void* packed_weights, co
     const GemmOutput out{1.0f, 0.0f, Y + (n * s.M + g * mg) * p, p,
                          KilnGemmEpilogue{bias ? bias + g * mg : nullptr, nullptr, ep.relu, ep.post,
                                           ep.post_closure}};
-    if (pointwise) {
+    if (pointwise && pointwise_rows_preferred(kern, mg, kg, p)) {
+      pointwise_rows_conv(mg, kg, p, a, x, out.epilogue, out.c, inner_pool);
+    } else if (pointwise) {
       run_packed_sgemm(kern, mg, p, kg, a, MatrixBSource(false, x, s.H * s.W), out, inner_pool);
     } else {
       run_packed_sgemm(kern, mg, p, kg, a, Im2colBSource(s, ow, x), out, inner_pool);

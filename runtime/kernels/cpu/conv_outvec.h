@@ -71,6 +71,9 @@ struct OutvecTile {
   int channels;
   const float* bias;  // per channel, or null
   bool relu;
+  // AVX-512: K weight lines (16 floats each) to prefetch into L2, one per tap, or null: the
+  // next panel group's weights, which otherwise stream from memory at the FMAs' pace.
+  const float* prefetch;
 };
 // The most pixels (rows x q) per tile for co panels (the accumulators fill the register file).
 int outvec_max_pixels(Isa isa, int co);

@@ -29,6 +29,7 @@ void tile(const OutvecTile& t) {
   const int64_t ws = t.wstride;
 #pragma GCC unroll 2
   for (int64_t k = 0; k < t.K; ++k, w += 16) {
+    if (t.prefetch) _mm_prefetch(reinterpret_cast<const char*>(t.prefetch + 16 * k), _MM_HINT_T1);
     const float* xs = t.x + t.off[k];
     __m512 wv[CO];
 #pragma GCC unroll 4

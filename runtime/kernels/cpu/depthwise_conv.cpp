@@ -5,6 +5,11 @@
 
 namespace kiln::cpu {
 
+namespace {
+// Floats of Y per `post` call, at least (or the item's planes).
+constexpr int64_t kPostFloats = 2048;
+}  // namespace
+
 void depthwise_conv(const KilnConv2dShape& s, int64_t out_h, int64_t out_w, Isa isa, const float* w,
                     const float* x, const KilnGemmEpilogue& ep, float* y, ThreadPool* pool) {
   const PlaneWindow g{s.H,        s.W,          out_h,        out_w,
@@ -13,12 +18,20 @@ void depthwise_conv(const KilnConv2dShape& s, int64_t out_h, int64_t out_w, Isa 
   const float* bias = ep.row_bias;
   const int64_t plane = out_h * out_w, taps = s.KH * s.KW, planes = s.N * s.C;
   auto run = [&](int64_t begin, int64_t end) {
+    int64_t post_from = begin;  // first plane not yet given to `post`
     for (int64_t p = begin; p < end; ++p) {
       const int64_t c = p % s.C;
       float* out = y + p * plane;
       window_plane(isa, g, WindowOp::Conv, w + c * taps, bias ? bias[c] : 0.0f, ep.relu != 0,
                    x + p * s.H * s.W, out);
-      if (ep.post) ep.post(ep.post_closure, out, plane, 1, plane);
+      // Consecutive planes are contiguous in Y, so finished ones go to `post` together as one
+      // row of at least kPostFloats (still in L1): a call per small plane (7x7, 14x14) cost
+      // more than the epilogue's arithmetic.
+      if (ep.post && ((p + 1 - post_from) * plane >= kPostFloats || p + 1 == end)) {
+        const int64_t n = (p + 1 - post_from) * plane;
+        ep.post(ep.post_closure, y + post_from * plane, n, 1, n);
+        post_from = p + 1;
+      }
     }
   };
   if (pool && planes > 1) {

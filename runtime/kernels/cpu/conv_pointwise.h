@@ -1,0 +1,58 @@
+// Internal: 1x1 stride-1 convolution on AVX-512 with X read in place ("pointwise rows").
+//
+// Per image and group the conv is Y[M, P] = W[M, K] X[K, P], and the rows of X (input channel
+// planes) are already contiguous along pixels, so instead of packing X into SGEMM B panels the
+// register tile (14 output channels x 32 pixels, the SGEMM's shape) loads its two B vectors per
+// k straight from X[k][p0 .. p0+32). The weights stay in the SGEMM's packed A layout (panels of
+// kc x 14, one K block when K <= kc), so packing is unchanged. A strip of 32 pixels x K rows
+// of X stays in L1 while every channel panel runs over it. Each output element is one tile's
+// fixed K-order FMA chain (as in the SGEMM's 14 x 32 tiles), so results never depend on the
+// thread count.
+#pragma once
+
+#include <cstdint>
+
+#include "runtime/kernels/cpu/sgemm.h"
+
+namespace kiln {
+class ThreadPool;
+}
+
+namespace kiln::cpu {
+
+struct SgemmKernel;
+
+// Whether the conv driver should run this 1x1 stride-1 GEMM (M output channels, K input
+// channels, P pixels, weights packed by `kern`) here instead of the SGEMM.
+bool pointwise_rows_preferred(const SgemmKernel& kern, int64_t M, int64_t K, int64_t P);
+
+// Tests and benchmarks: false sends every such conv to the SGEMM again (process-wide).
+void set_pointwise_rows_enabled(bool on);
+
+// Y (M x P, row stride P) = A X with the epilogue (row_bias, relu, post on finished blocks);
+// `packed_a` is the SGEMM's packed A for M x K (K <= kern.kc), X is K x P (row stride P).
+void pointwise_rows_conv(int64_t M, int64_t K, int64_t P, const float* packed_a, const float* x,
+                         const KilnGemmEpilogue& ep, float* y, ThreadPool* pool);
+
+// One register tile, for the ISA file: rows [0, rows) of a 14-row A panel (K x 14, k-major)
+// times X columns [0, cols) (cols <= 32) of K rows `ldx` apart; row r lands at y[r * ldy],
+// plus bias[r] and ReLU. `next` (or null): the next strip's X, prefetched into L2.
+struct PointwiseTile {
+  const float* a;
+  const float* x;
+  int64_t ldx;
+  int64_t K;
+  float* y;
+  int64_t ldy;
+  int cols;
+  const float* bias;
+  bool relu;
+  const float* next;
+};
+constexpr int kPointwiseRows = 14;
+// The deepest K the path takes: a strip of X (K x 32 floats) stays in L1 beside the weights.
+constexpr int64_t kPointwiseRowsMaxK = 256;
+constexpr int kPointwiseCols = 32;
+void pointwise_tile_avx512(int rows, const PointwiseTile& t);
+
+}  // namespace kiln::cpu

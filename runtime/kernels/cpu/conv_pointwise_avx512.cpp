@@ -1,0 +1,77 @@
+// AVX-512 pointwise-rows tile (see conv_pointwise.h): 14 x 32 accumulators, per k two B
+// vectors loaded from X's row k and 14 broadcast weights, like the SGEMM micro-kernel.
+#include <immintrin.h>
+
+#include <array>
+#include <utility>
+
+#include "runtime/kernels/cpu/conv_pointwise.h"
+
+namespace kiln::cpu {
+
+namespace {
+
+inline __mmask16 lane_mask(int n) {
+  return n >= 16 ? static_cast<__mmask16>(0xFFFF)
+                 : static_cast<__mmask16>(n <= 0 ? 0u : (1u << n) - 1u);
+}
+
+template <int Rows>
+void tile_rows(const PointwiseTile& t) {
+  const __mmask16 m0 = lane_mask(t.cols), m1 = lane_mask(t.cols - 16);
+  __m512 acc0[Rows], acc1[Rows];
+#pragma GCC unroll 14
+  for (int i = 0; i < Rows; ++i) acc0[i] = acc1[i] = _mm512_setzero_ps();
+  const float* a = t.a;
+  // Row k of X at offset k * ldx: offsets, not advanced pointers, so no pointer is formed
+  // past the end of X after the last row.
+  int64_t row = 0;
+#pragma GCC unroll 1
+  for (int64_t k = 0; k < t.K; ++k, row += t.ldx) {
+    // The first panel over a strip also pulls a later strip's rows toward L2: the hardware
+    // prefetchers do not follow K streams a plane apart.
+    if (t.next) {
+      _mm_prefetch(reinterpret_cast<const char*>(t.next + row), _MM_HINT_T1);
+      _mm_prefetch(reinterpret_cast<const char*>(t.next + row + 16), _MM_HINT_T1);
+    }
+    const __m512 b0 = _mm512_maskz_loadu_ps(m0, t.x + row);
+    const __m512 b1 = _mm512_maskz_loadu_ps(m1, t.x + row + 16);
+#pragma GCC unroll 14
+    for (int i = 0; i < Rows; ++i) {
+      const __m512 ai = _mm512_set1_ps(a[k * kPointwiseRows + i]);
+      acc0[i] = _mm512_fmadd_ps(ai, b0, acc0[i]);
+      acc1[i] = _mm512_fmadd_ps(ai, b1, acc1[i]);
+    }
+  }
+  const __m512 zero = _mm512_setzero_ps();
+#pragma GCC unroll 14
+  for (int i = 0; i < Rows; ++i) {
+    __m512 v0 = acc0[i], v1 = acc1[i];
+    if (t.bias) {
+      const __m512 rb = _mm512_set1_ps(t.bias[i]);
+      v0 = _mm512_add_ps(v0, rb);
+      v1 = _mm512_add_ps(v1, rb);
+    }
+    if (t.relu) {
+      v0 = _mm512_mask_max_ps(v0, 0xFFFF, v0, zero);
+      v1 = _mm512_mask_max_ps(v1, 0xFFFF, v1, zero);
+    }
+    float* y = t.y + i * t.ldy;
+    _mm512_mask_storeu_ps(y, m0, v0);
+    _mm512_mask_storeu_ps(y + 16, m1, v1);
+  }
+}
+
+template <int... R>
+constexpr auto make_table(std::integer_sequence<int, R...>) {
+  return std::array<void (*)(const PointwiseTile&), sizeof...(R)>{&tile_rows<R + 1>...};
+}
+
+}  // namespace
+
+void pointwise_tile_avx512(int rows, const PointwiseTile& t) {
+  static constexpr auto table = make_table(std::make_integer_sequence<int, kPointwiseRows>{});
+  table[static_cast<size_t>(rows - 1)](t);
+}
+
+}  // namespace kiln::cpu
