@@ -153,6 +153,17 @@ class Lowering {
     k.has_epilogue = true;
   }
 
+  // Whether a conv's fused activation (KilnFusedConv's attribute) is none or ReLU; `relu`:
+  // which.
+  static bool conv_act_is_none_or_relu(const Node& n, bool* relu) {
+    *relu = false;
+    if (n.op != OpKind::KilnFusedConv) return true;
+    const std::optional<OpKind> act =
+        fused_activation_op(n.attrs.get_string("activation", ""), n.label());
+    *relu = act.has_value();
+    return !act || *act == OpKind::Relu;
+  }
+
   // The 2-D convolution builtins' shape of a Conv-like node `n` (NCHW, static); none when the
   // node has no plain window (e.g. auto_pad shapes that are not resolved).
   static std::optional<KilnConv2dShape> conv2d_shape(const Node& n, const Value* x, const Value* w) {
@@ -188,10 +199,18 @@ class Lowering {
     if (b) k.bias = add_arg(k, value_arg(b));
     k.y = add_arg(k, value_arg(y));
     bool relu = false;
-    fused_epilogue(n, k, z, &relu);
+    int64_t residual_arg = -1;
+    if (z && dims_of(z) == dims_of(y) && conv_act_is_none_or_relu(n, &relu)) {
+      // A residual of Y's shape, then at most a ReLU: the kernels add it while storing Y.
+      residual_arg = add_arg(k, value_arg(z));
+    } else {
+      fused_epilogue(n, k, z, &relu);
+    }
     k.params = {s.N,       s.C,        s.H,          s.W,           s.M,          s.KH,
                 s.KW,      s.stride_h, s.stride_w,   s.pad_top,     s.pad_left,   s.pad_bottom,
-                s.pad_right, s.dilation_h, s.dilation_w, s.group, relu ? 1 : 0};
+                s.pad_right, s.dilation_h, s.dilation_w, s.group,
+                (relu ? 1 : 0) | (residual_arg >= 0 ? 2 : 0)};
+    if (residual_arg >= 0) k.params.push_back(residual_arg);
     out_.kernels.push_back(std::move(k));
     return true;
   }

@@ -3,8 +3,10 @@
 // measured single-thread peak, and the reference kernel's time for the same shape.
 // A benchmark, not a test: it never fails on time.
 // Usage: kiln_bench_kernels [--repeats N] [--gemm-only | --conv-only] [--no-ref] [--conv-ab]
-//   [--min] [--filter TEXT] [--avx2] [--residual]
-// --residual: every conv adds a residual of Y's shape in its `post` epilogue (a fused Add).
+//   [--min] [--filter TEXT] [--avx2] [--residual | --residual-post]
+// --residual: every conv adds a residual of Y's shape, then ReLU (a fused Add + Relu), through
+// kiln_conv2d_residual (the tiles add it while storing); --residual-post: the same in a `post`
+// epilogue on finished blocks, as generated code did before.
 // --conv-ab times each dense convolution on every path, in the same process: the im2col GEMM
 // ("[im2col]"; for 1x1 stride-1 convs also with X read in place, "[pwrows]"), the pixel-vectorized
 // direct conv ("[pixdir]", AVX-512 only), the output-channel-vectorized one ("[outvec]"), then as
@@ -92,7 +94,8 @@ double measure_peak(kiln::cpu::Isa isa) {
 }
 
 bool g_use_min = false;   // --min: the fastest run instead of the median (busy machines)
-bool g_residual = false;  // --residual: convs add a residual in their `post` epilogue
+// --residual / --residual-post: convs add a residual in the kernel / in their `post` epilogue.
+bool g_residual = false, g_residual_post = false;
 
 double median_seconds(int repeats, const std::function<void()>& fn) {
   fn();  // warm-up: page faults, packing buffers, thread start
@@ -194,24 +197,30 @@ Row bench_conv(const ConvShape& s, int repeats, kiln::ThreadPool& pool2, bool wi
   std::vector<float> packed(kiln_conv2d_packed_weights_size(&shape) / sizeof(float) + 16);
   kiln_conv2d_pack_weights(&shape, w.data(), packed.data());
   std::vector<float> y(static_cast<size_t>(s.N * s.M * OH * OW));
-  // --residual: `post` adds a residual tensor of Y's shape, like a fused Conv + Add.
-  const std::vector<float> res = g_residual ? random_floats(y.size(), 6) : std::vector<float>();
+  // A residual tensor of Y's shape, then ReLU, like a fused Conv + Add + Relu.
+  const std::vector<float> res = g_residual || g_residual_post ? random_floats(y.size(), 6)
+                                                               : std::vector<float>();
   struct Residual {
     const float* y0;
     const float* res;
-    static void add(void* closure, float* c, int64_t ldc, int64_t rows, int64_t cols) {
+    static void add_relu(void* closure, float* c, int64_t ldc, int64_t rows, int64_t cols) {
       const auto* r = static_cast<const Residual*>(closure);
       const float* from = r->res + (c - r->y0);
       for (int64_t i = 0; i < rows; ++i) {
-        for (int64_t j = 0; j < cols; ++j) c[i * ldc + j] += from[i * ldc + j];
+        for (int64_t j = 0; j < cols; ++j) {
+          const float v = c[i * ldc + j] + from[i * ldc + j];
+          c[i * ldc + j] = v < 0.0f ? 0.0f : v;
+        }
       }
     }
   } residual{y.data(), res.data()};
-  const KilnGemmEpilogue ep{bias.data(), nullptr, 1, g_residual ? &Residual::add : nullptr,
-                            &residual};
+  const KilnGemmEpilogue ep{bias.data(), nullptr, g_residual_post ? 0 : 1,
+                            g_residual_post ? &Residual::add_relu : nullptr, &residual};
   auto run = [&](kiln::ThreadPool* pool) {
-    return median_seconds(
-        repeats, [&] { kiln_conv2d_ex(&shape, packed.data(), x.data(), &ep, y.data(), pool); });
+    return median_seconds(repeats, [&] {
+      kiln_conv2d_residual(&shape, packed.data(), x.data(), &ep,
+                           g_residual ? res.data() : nullptr, y.data(), pool);
+    });
   };
   Row r{s.name, 2.0 * static_cast<double>(s.N * s.M * OH * OW * cg * s.k * s.k), run(nullptr),
         run(&pool2), 0};
@@ -246,6 +255,8 @@ int main(int argc, char** argv) {
       g_use_min = true;
     } else if (std::strcmp(argv[i], "--residual") == 0) {
       g_residual = true;
+    } else if (std::strcmp(argv[i], "--residual-post") == 0) {
+      g_residual_post = true;
     } else if (std::strcmp(argv[i], "--conv-ab") == 0) {
       conv_ab = true;
     } else if (std::strcmp(argv[i], "--filter") == 0 && i + 1 < argc) {
@@ -256,7 +267,7 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: %s [--repeats N] [--gemm-only | --conv-only] [--no-ref] [--conv-ab] "
-                   "[--min] [--filter TEXT] [--avx2] [--residual]\n",
+                   "[--min] [--filter TEXT] [--avx2] [--residual | --residual-post]\n",
                    argv[0]);
       return 2;
     }

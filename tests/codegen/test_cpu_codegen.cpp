@@ -199,6 +199,62 @@ TEST(CpuCodegen, FusedConvWithResidualAndActivations) {
   check_fused_conv("Relu", 2, 2);   // grouped, strided
 }
 
+// A ResNet bottleneck (1x1, 3x3, 1x1 convs, + x, Relu): the last conv takes the residual as a
+// builtin buffer (added while storing Y, bit 1 of the relu parameter) instead of a generated
+// epilogue, with the ReLU after it; results match the reference, also with the ReLU off.
+void check_bottleneck(bool final_relu, int64_t H) {
+  SCOPED_TRACE("relu " + std::to_string(final_relu) + " H " + std::to_string(H));
+  const int64_t C = 32, Mid = 16, W = H + 3;
+  Case c;
+  c.build = [=](Graph& g) {
+    Value* x = g.add_value("x", ValueType::of(DType::F32, {1, C, H, W}));
+    Value* cur = x;
+    const int64_t ks[3] = {1, 3, 1}, outs[3] = {Mid, Mid, C}, ins[3] = {C, Mid, Mid};
+    for (int i = 0; i < 3; ++i) {
+      const std::string n = std::to_string(i);
+      Value* w = g.add_constant("w" + n, random_tensor({outs[i], ins[i], ks[i], ks[i]},
+                                                       static_cast<uint32_t>(20 + i), -0.3f, 0.3f));
+      Value* b = g.add_constant("b" + n, random_tensor({outs[i]}, static_cast<uint32_t>(30 + i)));
+      Value* y = g.add_value("c" + n, ValueType::of(DType::F32, {1, outs[i], H, W}));
+      Attributes a;
+      const int64_t p = ks[i] / 2;
+      a.set("pads", Attribute::of_ints({p, p, p, p}));
+      g.add_node(OpKind::Conv, {cur, w, b}, {y}, a, "conv" + n, 17);
+      cur = y;
+      if (i < 2) {
+        Value* r = g.add_value("r" + n, ValueType::of(DType::F32, {1, outs[i], H, W}));
+        g.add_node(OpKind::Relu, {cur}, {r}, {}, "relu" + n, 17);
+        cur = r;
+      }
+    }
+    Value* sum = g.add_value(final_relu ? "sum" : "y", ValueType::of(DType::F32, {1, C, H, W}));
+    g.add_node(OpKind::Add, {cur, x}, {sum}, {}, "add", 17);
+    if (final_relu) {
+      Value* y = g.add_value("y", ValueType::of(DType::F32, {1, C, H, W}));
+      g.add_node(OpKind::Relu, {sum}, {y}, {}, "relu_out", 17);
+      cur = y;
+    } else {
+      cur = sum;
+    }
+    g.inputs = {x};
+    g.outputs = {cur};
+  };
+  c.inputs = {{"x", random_tensor({1, C, H, W}, 9)}};
+  const CompiledModel m = check_against_reference(c);
+  ASSERT_EQ(m.meta.launches.size(), 3u);
+  const auto& last = m.meta.launches.back();
+  ASSERT_EQ(last.params.size(), 18u) << last.op;
+  EXPECT_EQ(last.params[16], final_relu ? 3 : 2);
+  EXPECT_GE(last.params[17], 0);
+  EXPECT_LT(last.params[17], static_cast<int64_t>(last.args.size()));
+}
+
+TEST(CpuCodegen, ResNetBlockAddsTheResidualInTheConvKernel) {
+  check_bottleneck(true, 20);   // 1x1 convs on the pointwise-rows path
+  check_bottleneck(false, 20);
+  check_bottleneck(true, 7);    // small plane: the outvec path
+}
+
 TEST(CpuCodegen, GemmAndMatMulUsePackedWeights) {
   Case c;
   c.build = [](Graph& g) {

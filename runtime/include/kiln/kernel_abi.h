@@ -15,7 +15,7 @@
 extern "C" {
 #endif
 
-#define KILN_KERNEL_ABI_VERSION 3u
+#define KILN_KERNEL_ABI_VERSION 4u
 
 /* The symbol a code section must export: `const uint32_t kiln_kernel_abi_version = 1;`. */
 #define KILN_KERNEL_ABI_VERSION_SYMBOL "kiln_kernel_abi_version"
@@ -65,7 +65,10 @@ struct kiln_builtin_table {
   kiln_kernel_fn op;
   /* 2-D f32 convolution, NCHW, weights packed at compile time (runtime/kernels/cpu/conv.h).
    *   buffers: [X, packed W, bias|NULL, Y, epilogue fn|NULL, epilogue closure]
-   *   params: N C H W M KH KW stride_h stride_w pad_t pad_l pad_b pad_r dil_h dil_w group relu */
+   *   params: N C H W M KH KW stride_h stride_w pad_t pad_l pad_b pad_r dil_h dil_w group relu
+   * (v4) With bit 1 of relu set, one more parameter follows: the index in the launch buffers
+   * (the closure) of a residual of Y's shape, added after the bias and before the ReLU (bit 0,
+   * as `v < 0 ? 0 : v`), which the kernels then apply while storing Y, before `post`. */
   kiln_kernel_fn conv2d;
   /* f32 Y[M,N] = alpha * A[M,K] * B + bias[N], B packed at compile time (kiln_sgemm_pack_b).
    *   buffers: [A, packed B, bias|NULL, Y, epilogue fn|NULL, epilogue closure]

@@ -41,6 +41,30 @@ static_assert(sizeof(ConvPackHeader) == 64);
 // Below this many multiply-adds per (image, group) GEMM, parallelize over images and groups.
 constexpr int64_t kMinMacsPerGemmForInnerThreads = int64_t{1} << 21;
 
+// Adds the residual to a finished block of Y, then the ReLU (as generated code does: v < 0 ? 0 :
+// v), then calls the caller's `post`.
+struct ResidualPost {
+  const float* y;
+  const float* residual;
+  bool relu;
+  void (*post)(void*, float*, int64_t, int64_t, int64_t);
+  void* post_closure;
+
+  static void apply(void* closure, float* c, int64_t ldc, int64_t rows, int64_t cols) {
+    const auto& self = *static_cast<const ResidualPost*>(closure);
+    const float* r = self.residual + (c - self.y);
+    for (int64_t i = 0; i < rows; ++i) {
+      float* ci = c + i * ldc;
+      const float* ri = r + i * ldc;
+      for (int64_t j = 0; j < cols; ++j) {
+        const float v = ci[j] + ri[j];
+        ci[j] = self.relu && v < 0.0f ? 0.0f : v;
+      }
+    }
+    if (self.post) self.post(self.post_closure, c, ldc, rows, cols);
+  }
+};
+
 [[noreturn]] void bad_shape(const std::string& what) {
   throw std::invalid_argument("kiln_conv2d: " + what);
 }
@@ -220,10 +244,18 @@ void kiln_conv2d(const KilnConv2dShape* shape, const void* packed_weights, const
 
 void kiln_conv2d_ex(const KilnConv2dShape* shape, const void* packed_weights, const float* X,
                     const KilnGemmEpilogue* epilogue, float* Y, kiln::ThreadPool* pool) {
+  kiln_conv2d_residual(shape, packed_weights, X, epilogue, nullptr, Y, pool);
+}
+
+void kiln_conv2d_residual(const KilnConv2dShape* shape, const void* packed_weights,
+                          const float* X, const KilnGemmEpilogue* epilogue, const float* residual,
+                          float* Y, kiln::ThreadPool* pool) {
   const KilnConv2dShape& s = *shape;
-  const KilnGemmEpilogue ep = epilogue ? *epilogue : KilnGemmEpilogue{};
-  if (ep.column_bias) throw std::invalid_argument("kiln_conv2d_ex: column_bias is not supported");
-  const float* bias = ep.row_bias;
+  const KilnGemmEpilogue user_ep = epilogue ? *epilogue : KilnGemmEpilogue{};
+  if (user_ep.column_bias) {
+    throw std::invalid_argument("kiln_conv2d_ex: column_bias is not supported");
+  }
+  const float* bias = user_ep.row_bias;
   uint32_t magic;
   std::memcpy(&magic, packed_weights, sizeof magic);
   if (magic == kConvPackHalfMagic) {
@@ -255,11 +287,21 @@ void kiln_conv2d_ex(const KilnConv2dShape* shape, const void* packed_weights, co
                    static_cast<int64_t>((gf - 64) / sizeof(float)));
       }
     }
-    return kiln_conv2d_ex(shape, wide, X, epilogue, Y, pool);
+    return kiln_conv2d_residual(shape, wide, X, epilogue, residual, Y, pool);
   }
   const int64_t oh = kiln_conv2d_output_height(shape), ow = kiln_conv2d_output_width(shape);
   const ConvPackHeader h = read_header(s, packed_weights);
   if (s.N == 0) return;
+  // Paths without the residual in their tiles get it (and the ReLU after it) on finished
+  // blocks, through a `post` that then calls the caller's.
+  ResidualPost block_residual{Y, residual, user_ep.relu != 0, user_ep.post, user_ep.post_closure};
+  KilnGemmEpilogue block_ep = user_ep;
+  if (residual) {
+    block_ep.relu = 0;
+    block_ep.post = &ResidualPost::apply;
+    block_ep.post_closure = &block_residual;
+  }
+  const KilnGemmEpilogue& ep = residual ? block_ep : user_ep;
   if (h.path == static_cast<int32_t>(ConvPath::Depthwise)) {
     depthwise_conv(s, oh, ow, static_cast<Isa>(h.isa),
                    reinterpret_cast<const float*>(payload(packed_weights)), X, ep, Y, pool);
@@ -280,8 +322,9 @@ void kiln_conv2d_ex(const KilnConv2dShape* shape, const void* packed_weights, co
     if (!isa_supported(isa)) {
       bad_shape(std::string("weights were packed for ") + isa_name(isa) + ", which this CPU lacks");
     }
-    outvec_conv(s, isa, oh, ow, reinterpret_cast<const float*>(payload(packed_weights)), X, ep, Y,
-                pool);
+    const bool in_tile = residual && isa == Isa::Avx512;
+    outvec_conv(s, isa, oh, ow, reinterpret_cast<const float*>(payload(packed_weights)), X,
+                in_tile ? user_ep : ep, in_tile ? residual : nullptr, Y, pool);
     return;
   }
   // The packed A buffers carry their own header; the SGEMM kernel is the one that packed them.
@@ -298,7 +341,11 @@ void kiln_conv2d_ex(const KilnConv2dShape* shape, const void* packed_weights, co
                          KilnGemmEpilogue{bias ? bias + g * mg : nullptr, nullptr, ep.relu, ep.post,
                                           ep.post_closure}};
     if (pointwise && pointwise_rows_preferred(kern, mg, kg, p)) {
-      pointwise_rows_conv(mg, kg, p, a, x, out.epilogue, out.c, inner_pool);
+      const KilnGemmEpilogue tile_ep{out.epilogue.row_bias, nullptr, user_ep.relu, user_ep.post,
+                                     user_ep.post_closure};
+      pointwise_rows_conv(mg, kg, p, a, x, residual ? tile_ep : out.epilogue,
+                          residual ? residual + (n * s.M + g * mg) * p : nullptr, out.c,
+                          inner_pool);
     } else if (pointwise) {
       run_packed_sgemm(kern, mg, p, kg, a, MatrixBSource(false, x, s.H * s.W), out, inner_pool);
     } else {

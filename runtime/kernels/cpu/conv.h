@@ -13,7 +13,9 @@
 //    strides above 2 only: direct convolution vectorized along output pixels (conv_direct.h);
 //  - everything else: implicit GEMM, W (M x C*KH*KW, pre-packed once) times im2col(X), the
 //    im2col panels packed straight from the image into the SGEMM's B panels (no im2col buffer).
-// Bias and ReLU are applied by the SGEMM epilogue (row_bias: one per output channel).
+// Bias and ReLU are applied by the SGEMM epilogue (row_bias: one per output channel); a
+// residual (kiln_conv2d_residual) by the outvec and pointwise-rows AVX-512 tiles as they store,
+// by the other paths on each finished block.
 #pragma once
 
 #include <cstddef>
@@ -61,5 +63,13 @@ void kiln_conv2d(const KilnConv2dShape* shape, const void* packed_weights, const
 // and `post` called on finished blocks of Y (column_bias must be null). `epilogue` may be null.
 void kiln_conv2d_ex(const KilnConv2dShape* shape, const void* packed_weights, const float* X,
                     const KilnGemmEpilogue* epilogue, float* Y, kiln::ThreadPool* pool);
+
+// kiln_conv2d_ex plus a residual R (null: none) of Y's shape and layout, added after the bias
+// and before the ReLU: Y = relu?(conv + bias + R) (ReLU as `v < 0 ? 0 : v`), then `post`.
+// The AVX-512 outvec and pointwise-rows tiles add R while storing; the other paths add it on
+// each finished block with the same arithmetic, so every path gives the same bits.
+void kiln_conv2d_residual(const KilnConv2dShape* shape, const void* packed_weights,
+                          const float* X, const KilnGemmEpilogue* epilogue, const float* residual,
+                          float* Y, kiln::ThreadPool* pool);
 
 }  // extern "C"

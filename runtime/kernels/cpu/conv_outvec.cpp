@@ -4,6 +4,7 @@
 #include "runtime/kernels/cpu/conv_outvec.h"
 
 #include <algorithm>
+#include <stdexcept>
 #include <atomic>
 #include <cstring>
 #include <vector>
@@ -237,8 +238,10 @@ struct Plan {
   // Channel-panel groups [c0, c1) x output rows [r0, r1) of image n, group g; `sg` is the
   // group's first source channel, its row 0 being source row `row0`.
   void run(const float* packed, const float* sg, int64_t row0, int64_t n, int64_t g, int64_t c0,
-           int64_t c1, int64_t r0, int64_t r1, const KilnGemmEpilogue& ep, float* y) const {
+           int64_t c1, int64_t r0, int64_t r1, const KilnGemmEpilogue& ep, const float* residual,
+           float* y) const {
     float* yg = y + (n * s.M + g * mg) * P;
+    const float* rg = residual ? residual + (n * s.M + g * mg) * P : nullptr;
     // Panel group cgi on output rows [r, r + rows); its tiles number `ti` onwards.
     auto step = [&](int64_t cgi, int64_t r, int64_t& ti) {
       const int64_t p0 = cgi * blk.co;
@@ -264,6 +267,7 @@ struct Plan {
       for (const auto& [col, px] : runs) {
         t.x = row + col * s.stride_w;
         t.y = yc + col;
+        t.res = rg ? rg + p0 * L * P + r * out_w + col : nullptr;
         t.prefetch = ti < next_panels && isa == Isa::Avx512
                          ? packed + (g * panels + next + ti) * kg * L
                          : nullptr;
@@ -320,8 +324,11 @@ void fill_padded(const KilnConv2dShape& s, int64_t sw_cols, const float* x, int6
 }  // namespace
 
 void outvec_conv(const KilnConv2dShape& s, Isa isa, int64_t out_h, int64_t out_w,
-                 const float* packed, const float* x, const KilnGemmEpilogue& ep, float* y,
-                 ThreadPool* pool) {
+                 const float* packed, const float* x, const KilnGemmEpilogue& ep,
+                 const float* residual, float* y, ThreadPool* pool) {
+  if (residual && isa != Isa::Avx512) {
+    throw std::invalid_argument("outvec_conv: the residual is added in AVX-512 tiles only");
+  }
   Plan plan(s, isa, out_h, out_w);
   if (s.N * s.M * plan.P * plan.kg < kMinParallelMacs) pool = nullptr;
   const int threads = pool ? pool->num_threads() : 1;
@@ -397,7 +404,7 @@ void outvec_conv(const KilnConv2dShape& s, Isa isa, int64_t out_h, int64_t out_w
                     plan.source_rows(r0, r1), plan.chan_stride, buf);
         sg = buf;
       }
-      plan.run(packed, sg, row0, n, g, c0, c1, r0, r1, ep, y);
+      plan.run(packed, sg, row0, n, g, c0, c1, r0, r1, ep, residual, y);
     }
   };
   if (threads > 1 && items > 1) {

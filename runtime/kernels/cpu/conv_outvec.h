@@ -51,9 +51,11 @@ size_t outvec_packed_floats(const KilnConv2dShape& s, Isa isa);
 void pack_outvec_weights(const KilnConv2dShape& s, Isa isa, const float* weights, float* packed);
 
 // Y = conv(X) with the epilogue (row_bias, relu, post on finished blocks), split over `pool`.
+// `residual` (AVX-512 only; else null): Y's shape, added by the tiles after the bias, before
+// the ReLU (see kiln_conv2d_residual).
 void outvec_conv(const KilnConv2dShape& s, Isa isa, int64_t out_h, int64_t out_w,
-                 const float* packed, const float* x, const KilnGemmEpilogue& ep, float* y,
-                 ThreadPool* pool);
+                 const float* packed, const float* x, const KilnGemmEpilogue& ep,
+                 const float* residual, float* y, ThreadPool* pool);
 
 // One register tile, for the ISA files: panels [0, co) (wstride floats apart, each K x L) times
 // rows (1 or 2) x q pixels, pixel (r, i) at x + r * xrow + i * sw plus the tap offsets off[k];
@@ -71,6 +73,9 @@ struct OutvecTile {
   int channels;
   const float* bias;  // per channel, or null
   bool relu;
+  // AVX-512 only: laid out like y (channel c of pixel (r, i) at res[c * ldy + r * yrow + i]),
+  // added after the bias; the ReLU is then `v < 0 ? 0 : v`, as generated epilogues do it.
+  const float* res;
   // AVX-512: K weight lines (16 floats each) to prefetch into L2, one per tap, or null: the
   // next panel group's weights, which otherwise stream from memory at the FMAs' pace.
   const float* prefetch;

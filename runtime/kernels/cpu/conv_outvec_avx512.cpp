@@ -58,11 +58,18 @@ void tile(const OutvecTile& t) {
         transpose16(r);
         const __mmask16 m = static_cast<__mmask16>((1u << np) - 1u);
         float* y = t.y + row * t.yrow + q;
+        const float* res = t.res ? t.res + row * t.yrow + q : nullptr;
         for (int c = 0; c < nc; ++c) {
           __m512 o = r[c];
           if (t.bias) o = _mm512_add_ps(o, _mm512_set1_ps(t.bias[c0 + c]));
-          // The mask form: GCC 12's plain _mm512_max_ps trips -Wmaybe-uninitialized.
-          if (t.relu) o = _mm512_mask_max_ps(o, 0xFFFF, o, zero);
+          if (res) {
+            o = _mm512_add_ps(o, _mm512_maskz_loadu_ps(m, res + (c0 + c) * t.ldy));
+            // v < 0 ? 0 : v, as the generated epilogue this replaces (keeps -0 and NaN).
+            if (t.relu) o = _mm512_mask_mov_ps(o, _mm512_cmp_ps_mask(o, zero, _CMP_LT_OQ), zero);
+          } else if (t.relu) {
+            // The mask form: GCC 12's plain _mm512_max_ps trips -Wmaybe-uninitialized.
+            o = _mm512_mask_max_ps(o, 0xFFFF, o, zero);
+          }
           _mm512_mask_storeu_ps(y + (c0 + c) * t.ldy, m, o);
         }
       }

@@ -35,7 +35,8 @@ bool pointwise_rows_preferred(const SgemmKernel& kern, int64_t M, int64_t K, int
 }
 
 void pointwise_rows_conv(int64_t M, int64_t K, int64_t P, const float* packed_a, const float* x,
-                         const KilnGemmEpilogue& ep, float* y, ThreadPool* pool) {
+                         const KilnGemmEpilogue& ep, const float* residual, float* y,
+                         ThreadPool* pool) {
   const int64_t strips = (P + kPointwiseCols - 1) / kPointwiseCols;
   const int64_t panels = (M + kPointwiseRows - 1) / kPointwiseRows;
   auto run = [&](int64_t begin, int64_t end) {
@@ -53,6 +54,8 @@ void pointwise_rows_conv(int64_t M, int64_t K, int64_t P, const float* packed_a,
         const int64_t m0 = pn * kPointwiseRows;
         t.a = packed_a + m0 * K;
         t.y = y + m0 * P + p0;
+        t.res = residual ? residual + m0 * P + p0 : nullptr;
+        t.res_next = t.res && s + 2 < end ? t.res + 2 * kPointwiseCols : nullptr;
         t.bias = ep.row_bias ? ep.row_bias + m0 : nullptr;
         // Two strips ahead: one is too late to hide the misses of K streams from L3 / memory.
         t.next = pn == 0 && s + 2 < end ? t.x + 2 * kPointwiseCols : nullptr;

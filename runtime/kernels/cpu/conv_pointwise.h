@@ -31,8 +31,11 @@ void set_pointwise_rows_enabled(bool on);
 
 // Y (M x P, row stride P) = A X with the epilogue (row_bias, relu, post on finished blocks);
 // `packed_a` is the SGEMM's packed A for M x K (K <= kern.kc), X is K x P (row stride P).
+// `residual` (or null): laid out like Y, added after the bias and before the ReLU (see
+// kiln_conv2d_residual).
 void pointwise_rows_conv(int64_t M, int64_t K, int64_t P, const float* packed_a, const float* x,
-                         const KilnGemmEpilogue& ep, float* y, ThreadPool* pool);
+                         const KilnGemmEpilogue& ep, const float* residual, float* y,
+                         ThreadPool* pool);
 
 // One register tile, for the ISA file: rows [0, rows) of a 14-row A panel (K x 14, k-major)
 // times X columns [0, cols) (cols <= 32) of K rows `ldx` apart; row r lands at y[r * ldy],
@@ -48,6 +51,9 @@ struct PointwiseTile {
   const float* bias;
   bool relu;
   const float* next;
+  const float* res;  // like y (row r at res[r * ldy]), or null; then ReLU is v < 0 ? 0 : v
+  const float* res_next;  // or null: the same rows of a later strip's residual, for L2
+
 };
 constexpr int kPointwiseRows = 14;
 // The deepest K the path takes: a strip of X (K x 32 floats) stays in L1 beside the weights.

@@ -23,6 +23,16 @@ void tile_rows(const PointwiseTile& t) {
 #pragma GCC unroll 14
   for (int i = 0; i < Rows; ++i) acc0[i] = acc1[i] = _mm512_setzero_ps();
   const float* a = t.a;
+  // The residual rows stream from memory, Rows lines a plane apart per tile, which the
+  // hardware prefetchers do not follow: each tile pulls its rows of a later strip into L2.
+  if (t.res_next) {
+#pragma GCC unroll 14
+    for (int i = 0; i < Rows; ++i) {
+      const char* line = reinterpret_cast<const char*>(t.res_next + i * t.ldy);
+      _mm_prefetch(line, _MM_HINT_T1);
+      _mm_prefetch(line + 64, _MM_HINT_T1);
+    }
+  }
   // Row k of X at offset k * ldx: offsets, not advanced pointers, so no pointer is formed
   // past the end of X after the last row.
   int64_t row = 0;
@@ -52,7 +62,15 @@ void tile_rows(const PointwiseTile& t) {
       v0 = _mm512_add_ps(v0, rb);
       v1 = _mm512_add_ps(v1, rb);
     }
-    if (t.relu) {
+    if (t.res) {
+      v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, t.res + i * t.ldy));
+      v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, t.res + i * t.ldy + 16));
+      // v < 0 ? 0 : v, as the generated epilogue this replaces (keeps -0 and NaN).
+      if (t.relu) {
+        v0 = _mm512_mask_mov_ps(v0, _mm512_cmp_ps_mask(v0, zero, _CMP_LT_OQ), zero);
+        v1 = _mm512_mask_mov_ps(v1, _mm512_cmp_ps_mask(v1, zero, _CMP_LT_OQ), zero);
+      }
+    } else if (t.relu) {
       v0 = _mm512_mask_max_ps(v0, 0xFFFF, v0, zero);
       v1 = _mm512_mask_max_ps(v1, 0xFFFF, v1, zero);
     }

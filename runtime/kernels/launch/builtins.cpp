@@ -154,9 +154,13 @@ KilnGemmEpilogue epilogue_arg(void* const* buffers, int64_t relu, bool bias_per_
 int32_t builtin_conv2d(void* const* buffers, const int64_t* p, const kiln_exec_ctx* ctx) {
   return guarded(ctx, [&] {
     const KilnConv2dShape s = conv2d_shape_param(p);
-    const KilnGemmEpilogue ep = epilogue_arg(buffers, p[16], /*bias_per_row=*/true);
-    kiln_conv2d_ex(&s, buffers[1], static_cast<const float*>(buffers[0]), &ep,
-                   static_cast<float*>(buffers[3]), state_of(ctx).pool);
+    const KilnGemmEpilogue ep = epilogue_arg(buffers, p[16] & 1, /*bias_per_row=*/true);
+    const float* residual = nullptr;
+    if (p[16] & 2) {  // (v4) a residual: the launch buffer (the closure) at index p[17]
+      residual = static_cast<const float*>(static_cast<void* const*>(buffers[5])[p[17]]);
+    }
+    kiln_conv2d_residual(&s, buffers[1], static_cast<const float*>(buffers[0]), &ep, residual,
+                         static_cast<float*>(buffers[3]), state_of(ctx).pool);
   });
 }
 
