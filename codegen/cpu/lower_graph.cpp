@@ -287,14 +287,7 @@ class Lowering {
     if (!shape) return false;
     const KilnConv2dShape& s = *shape;
     if (u8(x) || u8(y) || u8(z)) return lower_qconv_u8(n, s);
-    PlannedKernel k = start(n, KernelKind::QConv2d);
-    k.x = add_arg(k, value_arg(x));
-    std::vector<uint8_t> packed(kiln_qconv2d_packed_weights_size(&s));
-    kiln_qconv2d_pack_weights(&s, w->constant->data<int8_t>(), ws->constant->data<float>(),
-                              packed.data());
-    k.w = add_arg(k, weight_arg(packed.data(), packed.size()));
-    if (b) k.bias = add_arg(k, value_arg(b));
-    k.y = add_arg(k, value_arg(y));
+    PlannedKernel k = start_qconv(n, s);
     bool relu = false;
     fused_epilogue(n, k, z, &relu);
     const float x_scale = n.attrs.get_float("x_scale", 0.0f);
@@ -307,11 +300,25 @@ class Lowering {
     return true;
   }
 
+  // A qconv2d kernel with X, the weights packed for `s` (s8 with their per-channel scales),
+  // the bias if present, and Y.
+  PlannedKernel start_qconv(const Node& n, const KilnConv2dShape& s) {
+    const Value *w = n.input(1), *ws = n.input(2), *b = n.input(3);
+    PlannedKernel k = start(n, KernelKind::QConv2d);
+    k.x = add_arg(k, value_arg(n.input(0)));
+    std::vector<uint8_t> packed(kiln_qconv2d_packed_weights_size(&s));
+    kiln_qconv2d_pack_weights(&s, w->constant->data<int8_t>(), ws->constant->data<float>(),
+                              packed.data());
+    k.w = add_arg(k, weight_arg(packed.data(), packed.size()));
+    if (b) k.bias = add_arg(k, value_arg(b));
+    k.y = add_arg(k, value_arg(n.output(0)));
+    return k;
+  }
+
   // KilnQConv with a u8 input, output or residual: the qconv2d builtin's extended parameters
   // (kernel_abi.h); the residual and the activation (none, Relu or Clip) run in the kernel.
   bool lower_qconv_u8(const Node& n, const KilnConv2dShape& s) {
-    const Value *x = n.input(0), *w = n.input(1), *ws = n.input(2), *b = n.input(3);
-    const Value *z = n.input(4), *y = n.output(0);
+    const Value *x = n.input(0), *z = n.input(4), *y = n.output(0);
     float lo = -std::numeric_limits<float>::infinity(), hi = -lo;
     if (const std::optional<OpKind> act =
             fused_activation_op(n.attrs.get_string("activation", ""), n.label())) {
@@ -325,14 +332,7 @@ class Lowering {
         return false;  // other activations: the reference kernel
       }
     }
-    PlannedKernel k = start(n, KernelKind::QConv2d);
-    k.x = add_arg(k, value_arg(x));
-    std::vector<uint8_t> packed(kiln_qconv2d_packed_weights_size(&s));
-    kiln_qconv2d_pack_weights(&s, w->constant->data<int8_t>(), ws->constant->data<float>(),
-                              packed.data());
-    k.w = add_arg(k, weight_arg(packed.data(), packed.size()));
-    if (b) k.bias = add_arg(k, value_arg(b));
-    k.y = add_arg(k, value_arg(y));
+    PlannedKernel k = start_qconv(n, s);
     const int64_t zi = z ? add_arg(k, value_arg(z)) : -1;
     const auto bits = [](float f) { return static_cast<int64_t>(std::bit_cast<uint32_t>(f)); };
     const auto is_u8 = [](const Value* v) { return v && v->type.dtype == DType::U8; };

@@ -55,4 +55,22 @@ inline void expect_all_close(const float* actual, const float* expected, int64_t
   }
 }
 
+// A conv epilogue `post` that adds a residual at the same place of Y and counts the visits
+// of each element (every element must be finished exactly once).
+struct ResidualPost {
+  const float* y0;
+  const float* res;
+  std::vector<int>* visits;
+  static void add(void* closure, float* y, int64_t ldc, int64_t rows, int64_t cols) {
+    auto* r = static_cast<ResidualPost*>(closure);
+    for (int64_t i = 0; i < rows; ++i) {
+      for (int64_t j = 0; j < cols; ++j) {
+        const int64_t at = (y - r->y0) + i * ldc + j;
+        y[i * ldc + j] += r->res[at];
+        ++(*r->visits)[static_cast<size_t>(at)];
+      }
+    }
+  }
+};
+
 }  // namespace kiln::test

@@ -82,23 +82,6 @@ std::vector<float> reference(const Case& c, const Data& d, bool residual) {
   return v;
 }
 
-// `post` adds the residual at the same place of Y and counts the visits of each element.
-struct Residual {
-  const float* y0;
-  const float* res;
-  std::vector<int>* visits;
-  static void add(void* closure, float* y, int64_t ldc, int64_t rows, int64_t cols) {
-    auto* r = static_cast<Residual*>(closure);
-    for (int64_t i = 0; i < rows; ++i) {
-      for (int64_t j = 0; j < cols; ++j) {
-        const int64_t at = (y - r->y0) + i * ldc + j;
-        y[i * ldc + j] += r->res[at];
-        ++(*r->visits)[static_cast<size_t>(at)];
-      }
-    }
-  }
-};
-
 std::vector<float> run_outvec(const Case& c, const Data& d, ThreadPool* pool, bool residual,
                               std::vector<int>* visits) {
   const KilnConv2dShape s = shape_of(c);
@@ -106,10 +89,10 @@ std::vector<float> run_outvec(const Case& c, const Data& d, ThreadPool* pool, bo
   kiln_conv2d_pack_weights(&s, d.w.data<float>(), packed.data());
   const int64_t oh = kiln_conv2d_output_height(&s), ow = kiln_conv2d_output_width(&s);
   std::vector<float> y(static_cast<size_t>(c.N * c.M * oh * ow), -7.0f);
-  Residual r{y.data(), d.res.data<float>(), visits};
+  ResidualPost r{y.data(), d.res.data<float>(), visits};
   KilnGemmEpilogue ep{c.bias ? d.b.data<float>() : nullptr, nullptr, c.relu ? 1 : 0, nullptr,
                       nullptr};
-  if (residual) ep.post = &Residual::add, ep.post_closure = &r;
+  if (residual) ep.post = &ResidualPost::add, ep.post_closure = &r;
   kiln_conv2d_ex(&s, packed.data(), d.x.data<float>(), &ep, y.data(), pool);
   return y;
 }

@@ -46,32 +46,15 @@ struct Data {
   Tensor x, w, b, res;
 };
 
-// Counts post's visits of each element and adds the residual there.
-struct Residual {
-  const float* y0;
-  const float* res;
-  std::vector<int>* visits;
-  static void add(void* closure, float* y, int64_t ldc, int64_t rows, int64_t cols) {
-    auto* r = static_cast<Residual*>(closure);
-    for (int64_t i = 0; i < rows; ++i) {
-      for (int64_t j = 0; j < cols; ++j) {
-        const int64_t at = (y - r->y0) + i * ldc + j;
-        y[i * ldc + j] += r->res[at];
-        ++(*r->visits)[static_cast<size_t>(at)];
-      }
-    }
-  }
-};
-
 std::vector<float> run(const Case& c, const Data& d, ThreadPool* pool, std::vector<int>* visits) {
   const KilnConv2dShape s{c.N, c.C, c.H, c.W, c.M, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, c.group};
   std::vector<float> packed(kiln_conv2d_packed_weights_size(&s) / sizeof(float) + 1);
   kiln_conv2d_pack_weights(&s, d.w.data<float>(), packed.data());
   std::vector<float> y(static_cast<size_t>(c.N * c.M * c.H * c.W), -7.0f);
-  Residual r{y.data(), d.res.data<float>(), visits};
+  ResidualPost r{y.data(), d.res.data<float>(), visits};
   KilnGemmEpilogue ep{c.bias ? d.b.data<float>() : nullptr, nullptr, c.relu ? 1 : 0, nullptr,
                       nullptr};
-  if (c.residual) ep.post = &Residual::add, ep.post_closure = &r;
+  if (c.residual) ep.post = &ResidualPost::add, ep.post_closure = &r;
   kiln_conv2d_ex(&s, packed.data(), d.x.data<float>(), &ep, y.data(), pool);
   return y;
 }

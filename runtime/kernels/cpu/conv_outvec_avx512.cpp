@@ -4,10 +4,8 @@
 // channel's P pixels leave in one masked store.
 #include <immintrin.h>
 
-#include <array>
-#include <utility>
-
 #include "runtime/kernels/cpu/conv_outvec.h"
+#include "runtime/kernels/cpu/conv_outvec_dispatch.h"
 #include "runtime/kernels/cpu/transpose16_avx512.h"
 
 namespace kiln::cpu {
@@ -77,43 +75,16 @@ void tile(const OutvecTile& t) {
   }
 }
 
-using TileFn = void (*)(const OutvecTile&);
-constexpr int kMaxP[4] = {0, 28, 14, 9};
-
-template <int CO, int R, int SW, int... Qs>
-constexpr std::array<TileFn, sizeof...(Qs)> row(std::integer_sequence<int, Qs...>) {
-  return {&tile<CO, R, Qs + 1, SW>...};
-}
-
-// Tiles of CO panels x R rows x Q pixels, Q in [1, kMaxP[CO] / R].
-template <int CO, int R, int SW>
-TileFn pick(int q) {
-  static constexpr auto fns = row<CO, R, SW>(std::make_integer_sequence<int, kMaxP[CO] / R>{});
-  return fns[q - 1];
-}
-
-template <int SW>
-TileFn pick(int co, int r, int q) {
-  switch (co * 2 + r - 1) {
-    case 2:
-      return pick<1, 1, SW>(q);
-    case 3:
-      return pick<1, 2, SW>(q);
-    case 4:
-      return pick<2, 1, SW>(q);
-    case 5:
-      return pick<2, 2, SW>(q);
-    case 6:
-      return pick<3, 1, SW>(q);
-    default:
-      return pick<3, 2, SW>(q);
-  }
-}
+template <int CO, int R, int Q, int SW>
+struct Tile {
+  static void run(const OutvecTile& t) { tile<CO, R, Q, SW>(t); }
+};
 
 }  // namespace
 
 void outvec_tile_avx512(int co, int rows, int q, int sw, const OutvecTile& t) {
-  (sw == 1 ? pick<1>(co, rows, q) : pick<2>(co, rows, q))(t);
+  // Accumulator budgets: most pixels per tile of 1, 2 and 3 panels.
+  outvec::run_tile<Tile, 28, 14, 9>(co, rows, q, sw, t);
 }
 
 }  // namespace kiln::cpu
