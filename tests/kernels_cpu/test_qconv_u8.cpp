@@ -143,6 +143,10 @@ const std::vector<Geometry>& geometries() {
       {2, 24, 7, 9, 16, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},
       {1, 16, 9, 9, 40, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},
       {1, 8, 6, 7, 12, 3, 3, 1, 1, 1, 0, 1, 2, 1, 1},
+      // AMX direct conv: several q-block runs per task (its software pipeline) and a partial
+      // 16-channel block, for whole-plane 1x1 runs and padded 3x3 rows
+      {1, 20, 17, 19, 40, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},
+      {1, 12, 20, 21, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
   };
   return g;
 }

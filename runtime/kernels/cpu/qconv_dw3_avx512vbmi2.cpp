@@ -174,7 +174,7 @@ void compute_u8(const Dw3Args& a, const uint8_t* sub, const Channel& ch, const F
 #undef KILN_Q
   };
   const __m512i idx_lo = _mm512_load_si512(kIdx[0]), idx_hi = _mm512_load_si512(kIdx[1]);
-  const __m512i yz = _mm512_set1_epi8(static_cast<char>(static_cast<int32_t>(fin.f->y_zero_point)));
+  const __m512i yz = _mm512_set1_epi8(static_cast<char>(fin.y_zero_point));
   constexpr __mmask64 kHigh = 0xccccccccccccccccull;  // bytes 2 and 3 of each word
   constexpr int kNear = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
   const int64_t n = a.OH * a.wq;

@@ -17,6 +17,8 @@
 namespace kiln::cpu {
 namespace {
 
+constexpr int64_t kQBlocksPerTask = 8;
+
 // ldtilecfg's 64-byte operand (palette 1).
 struct alignas(64) TileConfig {
   uint8_t palette = 1;
@@ -153,24 +155,87 @@ void dequantize_rows(const int32_t* acc, int rows, int cols, const QEpilogue& e,
   if (e.post) e.post(e.post_closure, c, ldc, rows, cols);
 }
 
-// dequantize_rows followed by finish_rows, without leaving the registers.
+// dequantize_rows followed by finish_rows, without leaving the registers. The finish mode is a
+// template argument and F is the caller's local copy, so the loop keeps its constants in
+// registers (stores through u8 pointers would otherwise force reloads) and has no branches.
+template <bool kU8, int kZ>
 void finish_tile_rows(const int32_t* acc, int rows, int cols, const QEpilogue& e, int64_t row0,
                       const FinishVec& fin, int64_t off, int64_t ld) {
+  const FinishVec F = fin;  // locals: see above
   const __mmask16 tail = static_cast<__mmask16>((1u << (cols % 16)) - 1);
+  const float* const bias_row = e.bias;
+  const bool relu = e.relu;
+  const int32_t zp = e.zero_point;
+  const float x_scale = e.x_scale;
   for (int r = 0; r < rows; ++r) {
     const int64_t ch = row0 + r;
-    const __m512i zoff = _mm512_set1_epi32(e.zero_point * e.wsum[ch]);
-    const __m512 scale = _mm512_set1_ps(e.x_scale * e.w_scale[ch]);
-    const __m512 bias = _mm512_set1_ps(e.bias ? e.bias[ch] : 0.0f);
-    for (int j = 0; j < cols; j += 16) {
-      const __mmask16 m = j + 16 <= cols ? static_cast<__mmask16>(0xffff) : tail;
+    const __m512i zoff = _mm512_set1_epi32(zp * e.wsum[ch]);
+    const __m512 scale = _mm512_set1_ps(x_scale * e.w_scale[ch]);
+    const __m512 bias = _mm512_set1_ps(bias_row ? bias_row[ch] : 0.0f);
+    const auto one = [&](int j, __mmask16 m) {
       const __m512i v = _mm512_sub_epi32(_mm512_maskz_loadu_epi32(m, acc + r * kQNR + j), zoff);
       // mul_round: not contracted with the bias add into an FMA (dequantize_tile rounds twice).
       __m512 f = _mm512_maskz_mul_round_ps(kAll, _mm512_maskz_cvtepi32_ps(kAll, v), scale,
-                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-      if (e.bias) f = _mm512_add_ps(f, bias);
-      if (e.relu) f = max16(f, _mm512_setzero_ps());
-      finish_store(fin, f, off + r * ld + j, m);
+                                           _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+      if (bias_row) f = _mm512_add_ps(f, bias);
+      if (relu) f = max16(f, _mm512_setzero_ps());
+      finish_store_t<kU8, kZ>(F, f, off + r * ld + j, m);
+    };
+    if (cols == kQNR) {  // the common whole-tile run: no masks
+      one(0, 0xffff);
+      one(16, 0xffff);
+    } else {
+      for (int j = 0; j < cols; j += 16) one(j, j + 16 <= cols ? static_cast<__mmask16>(0xffff) : tail);
+    }
+  }
+}
+
+// The task loop of qconv_direct_amx for one finish mode (kFin false: f32 output through
+// dequantize_rows and `post`). Software-pipelined: the tiles of block i + 1 are computed into
+// the other accumulator buffer before block i is finished, so the AMX unit works while the
+// vector units finish.
+template <bool kFin, bool kU8, int kZ>
+void direct_tasks(const QConvAmxArgs& a, const QEpilogue& e, float* Y, const FinishVec& F,
+                  int64_t t0, int64_t t1) {
+  const int64_t P = a.OH * a.OW, Q = a.OH * a.Wp;
+  const int64_t qblocks = (Q + kQNR - 1) / kQNR, mblocks = (a.M + kQMRAmx - 1) / kQMRAmx;
+  const int64_t qtasks = (qblocks + kQBlocksPerTask - 1) / kQBlocksPerTask;
+  alignas(64) int32_t acc[2][kQMRMax * kQNR];
+  for (int64_t t = t0; t < t1; ++t) {
+    const int64_t qt = t % qtasks, mb = (t / qtasks) % mblocks, n = t / (qtasks * mblocks);
+    const int64_t m0 = mb * kQMRAmx;
+    const int nrows = static_cast<int>(std::min<int64_t>(kQMRAmx, a.M - m0));
+    const uint8_t* image = a.planes + n * a.G * a.plane_words * 4;
+    const uint8_t* w = a.weights + m0 * a.K;
+    const int64_t y0 = (n * a.M + m0) * P;
+    const int64_t qb0 = qt * kQBlocksPerTask, qb1 = std::min(qblocks, qb0 + kQBlocksPerTask);
+    direct_block(a, image, w, nrows, qb0 * kQNR, acc[0]);
+    for (int64_t qb = qb0; qb < qb1; ++qb) {
+      const int64_t q0 = qb * kQNR;
+      const int32_t* cur = acc[(qb - qb0) & 1];
+      if (qb + 1 < qb1) direct_block(a, image, w, nrows, q0 + kQNR, acc[(qb + 1 - qb0) & 1]);
+      if (a.Wp == a.OW) {  // no padded columns (1x1, no padding): q is the output index
+        const int cols = static_cast<int>(std::min<int64_t>(kQNR, Q - q0));
+        if constexpr (kFin) finish_tile_rows<kU8, kZ>(cur, nrows, cols, e, m0, F, y0 + q0, P);
+        else dequantize_rows(cur, nrows, cols, e, m0, Y + y0 + q0, P);
+        continue;
+      }
+      // Columns q with q % Wp < OW are outputs; store them as runs within an output row.
+      for (int64_t j = 0; j < kQNR && q0 + j < Q;) {
+        const int64_t q = q0 + j, oh = q / a.Wp, ow = q % a.Wp;
+        if (ow >= a.OW) {
+          j += a.Wp - ow;
+          continue;
+        }
+        const int64_t run_len = std::min<int64_t>({a.OW - ow, kQNR - j, Q - q});
+        const int64_t off = y0 + oh * a.OW + ow;
+        if constexpr (kFin) {  // u8 / residual outputs, finished in registers
+          finish_tile_rows<kU8, kZ>(cur + j, nrows, static_cast<int>(run_len), e, m0, F, off, P);
+        } else {
+          dequantize_rows(cur + j, nrows, static_cast<int>(run_len), e, m0, Y + off, P);
+        }
+        j += run_len;
+      }
     }
   }
 }
@@ -178,45 +243,18 @@ void finish_tile_rows(const int32_t* acc, int rows, int cols, const QEpilogue& e
 }  // namespace
 
 void qconv_direct_amx(const QConvAmxArgs& a, const QEpilogue& e, float* Y, ThreadPool* pool) {
-  const int64_t P = a.OH * a.OW, Q = a.OH * a.Wp;
+  const int64_t Q = a.OH * a.Wp;
   const int64_t qblocks = (Q + kQNR - 1) / kQNR, mblocks = (a.M + kQMRAmx - 1) / kQMRAmx;
-  // Tasks: (image, 16-channel block, run of 8 q-blocks); each output element is computed by one
-  // task in a fixed order, so results do not depend on the split.
-  constexpr int64_t kQBlocksPerTask = 8;
+  // Tasks: (image, 16-channel block, run of kQBlocksPerTask q-blocks); each output element is
+  // computed by one task in a fixed order, so results do not depend on the split.
   const int64_t qtasks = (qblocks + kQBlocksPerTask - 1) / kQBlocksPerTask;
   FinishVec fv{};
   if (e.fin) fv = finish_vec(*e.fin);
-  const FinishVec* fin = e.fin ? &fv : nullptr;
   const auto run = [&](int64_t t0, int64_t t1) {
-    alignas(64) int32_t acc[kQMRMax * kQNR];
-    for (int64_t t = t0; t < t1; ++t) {
-      const int64_t qt = t % qtasks, mb = (t / qtasks) % mblocks, n = t / (qtasks * mblocks);
-      const int64_t m0 = mb * kQMRAmx;
-      const int nrows = static_cast<int>(std::min<int64_t>(kQMRAmx, a.M - m0));
-      const uint8_t* image = a.planes + n * a.G * a.plane_words * 4;
-      const int64_t y0 = (n * a.M + m0) * P;
-      const int64_t qb1 = std::min(qblocks, (qt + 1) * kQBlocksPerTask);
-      for (int64_t qb = qt * kQBlocksPerTask; qb < qb1; ++qb) {
-        const int64_t q0 = qb * kQNR;
-        direct_block(a, image, a.weights + m0 * a.K, nrows, q0, acc);
-        // Columns q with q % Wp < OW are outputs; store them as runs within an output row.
-        for (int64_t j = 0; j < kQNR && q0 + j < Q;) {
-          const int64_t q = q0 + j, oh = q / a.Wp, ow = q % a.Wp;
-          if (ow >= a.OW) {
-            j += a.Wp - ow;
-            continue;
-          }
-          const int64_t run_len = std::min<int64_t>({a.OW - ow, kQNR - j, Q - q});
-          const int64_t off = y0 + oh * a.OW + ow;
-          if (fin) {  // u8 / residual outputs, finished in registers
-            finish_tile_rows(acc + j, nrows, static_cast<int>(run_len), e, m0, *fin, off, P);
-          } else {
-            dequantize_rows(acc + j, nrows, static_cast<int>(run_len), e, m0, Y + off, P);
-          }
-          j += run_len;
-        }
-      }
-    }
+    if (!e.fin) return direct_tasks<false, false, 0>(a, e, Y, fv, t0, t1);
+    with_finish_mode(fv, [&](auto u8, auto zk) {
+      direct_tasks<true, u8(), zk()>(a, e, Y, fv, t0, t1);
+    });
   };
   const int64_t tasks = a.N * mblocks * qtasks;
   if (pool && tasks > 1)
