@@ -147,6 +147,10 @@ const std::vector<Geometry>& geometries() {
       // 16-channel block, for whole-plane 1x1 runs and padded 3x3 rows
       {1, 20, 17, 19, 40, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},
       {1, 12, 20, 21, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+      // im2col path (gathered panels, tiles finished in registers): an RGB stem with a partial
+      // channel block and panels across output rows, and a grouped conv
+      {2, 3, 13, 15, 20, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},
+      {1, 8, 9, 9, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 2},
   };
   return g;
 }

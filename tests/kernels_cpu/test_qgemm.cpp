@@ -4,9 +4,12 @@
 // against the reference the f32 epilogue may differ by rounding only (rtol 1e-6).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "runtime/kernels/cpu/qgemm.h"
+#include "runtime/kernels/cpu/qgemm_kernel.h"
 #include "runtime/kernels/ref/evaluate.h"
 #include "runtime/threadpool/thread_pool.h"
 #include "tests/kernels_cpu/cpu_kernel_test_util.h"
@@ -152,6 +155,46 @@ TEST(QConv2d, MatchesReferenceOnEveryIsa) {
         expect_near(got, want, cat(what, " ", cpu::qgemm_kernel_name()));
         if (!first.defined()) first = got;
         EXPECT_TRUE(got.bytes_equal(first)) << what << " " << cpu::qgemm_kernel_name();
+      }
+    }
+  }
+}
+
+// quantize_u8 on every ISA against QuantizeLinear's formula (division, round half to even,
+// saturation, NaN to 0): random values, values at and one ulp around every half-integer
+// quotient (where a multiply by 1 / scale could round the other way), extremes, and scales
+// whose reciprocal is not a normal float.
+TEST(QGemm, QuantizeMatchesQuantizeLinearOnEveryIsa) {
+  std::mt19937 rng(5);
+  for (const float scale : {0.0157f, 0.1f, 3.0f / 255.0f, 0.0390625f, 7.3e-3f, 1e-39f}) {
+    std::vector<float> x;
+    std::uniform_real_distribution<float> u(-300.0f * scale, 300.0f * scale);
+    for (int i = 0; i < 4000; ++i) x.push_back(u(rng));
+    for (int k = -300; k <= 300; ++k) {
+      const float h = (static_cast<float>(k) + 0.5f) * scale;
+      x.push_back(h);
+      x.push_back(std::nextafter(h, 1e30f));
+      x.push_back(std::nextafter(h, -1e30f));
+    }
+    for (const float v : {0.0f, -0.0f, 1e30f, -1e30f, std::numeric_limits<float>::infinity(),
+                          -std::numeric_limits<float>::infinity(),
+                          std::numeric_limits<float>::quiet_NaN(), 1e-40f})
+      x.push_back(v);
+    const float zp = 37.0f;
+    std::vector<uint8_t> want(x.size());
+    for (size_t i = 0; i < x.size(); ++i) {
+      const float q = std::nearbyint(x[i] / scale) + zp;
+      want[i] = !(q > 0.0f) ? 0 : q >= 255.0f ? 255 : static_cast<uint8_t>(q);
+    }
+    for (cpu::Isa isa : supported_isas()) {
+      ForceIsa force(isa);
+      // Every length up to 40 (vector tails), then the whole set.
+      for (size_t n : {size_t{1}, size_t{15}, size_t{17}, size_t{40}, x.size()}) {
+        std::vector<uint8_t> got(n, 0xAB);
+        cpu::quantize_u8(x.data(), static_cast<int64_t>(n), scale, zp, got.data());
+        for (size_t i = 0; i < n; ++i)
+          ASSERT_EQ(int(got[i]), int(want[i]))
+              << cpu::isa_name(isa) << " scale " << scale << " x " << x[i] << " n " << n;
       }
     }
   }

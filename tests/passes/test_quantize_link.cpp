@@ -131,6 +131,57 @@ TEST(QuantizeLink, Depthwise3x3BecomesInt8BesideU8) {
   }
 }
 
+// A conv with few input channels (an RGB stem, reduction 27) never pays alone; it becomes int8
+// with a u8 output when its reader is an int8 conv (here a 3x3 depthwise conv then a 1x1), and
+// stays f32 when its output also goes elsewhere (a graph output).
+TEST(QuantizeLink, FewChannelStemJoinsU8Region) {
+  for (const bool stem_is_output : {false, true}) {
+    Graph g;
+    std::mt19937 rng(9);
+    Value* x = g.add_value("x", f32_of({1, 3, 16, 16}));
+    g.inputs.push_back(x);
+    Attributes sa;
+    sa.set("pads", Attribute::of_ints({1, 1, 1, 1}));
+    sa.set("strides", Attribute::of_ints({2, 2}));
+    Value* stem = g.add_value("stem");
+    g.add_node(OpKind::Conv, {x, g.add_constant("sw", uniform({16, 3, 3, 3}, rng, -0.3f, 0.3f))},
+               {stem}, sa, "stem", 17);
+    Value* r = g.add_value("r");
+    g.add_node(OpKind::Relu, {stem}, {r}, {}, "r", 17);
+    Attributes da;
+    da.set("pads", Attribute::of_ints({1, 1, 1, 1}));
+    da.set("group", Attribute::of_int(16));
+    Value* d = g.add_value("d");
+    g.add_node(OpKind::Conv, {r, g.add_constant("dw", uniform({16, 1, 3, 3}, rng, -0.3f, 0.3f))},
+               {d}, da, "d", 17);
+    Value* d_r = g.add_value("d_r");
+    g.add_node(OpKind::Relu, {d}, {d_r}, {}, "d_r", 17);
+    Value* y = g.add_value("y");
+    g.add_node(OpKind::Conv, {d_r, g.add_constant("pw", uniform({32, 16, 1, 1}, rng, -0.3f, 0.3f))},
+               {y}, {}, "y", 17);
+    g.outputs.push_back(y);
+    if (stem_is_output) g.outputs.push_back(r);
+    infer_shapes(g);
+    PassContext ctx;
+    ctx.verify_after_each = true;
+    ctx.calib_data_dir = calib_dir("link_stem", {3, 16, 16}, 1, 4, -1.0f, 1.0f).string();
+    ASSERT_TRUE(run_passes(g, {"fuse-conv-epilogue", "quantize-int8", "dce"}, ctx));
+    const Node* S = producer_named(g, "r");  // the stem with its fused ReLU
+    ASSERT_TRUE(S);
+    if (stem_is_output) {
+      EXPECT_NE(S->op, OpKind::KilnQConv);
+      EXPECT_EQ(S->output(0)->type.dtype, DType::F32);
+    } else {
+      EXPECT_EQ(S->op, OpKind::KilnQConv);
+      EXPECT_EQ(S->input(0)->type.dtype, DType::F32);  // the graph input, quantized inside
+      EXPECT_EQ(S->output(0)->type.dtype, DType::U8);
+      const Node* D = S->output(0)->uses().at(0).node;
+      EXPECT_EQ(D->op, OpKind::KilnQConv);
+      EXPECT_EQ(D->attrs.get_float("x_scale", 0), S->attrs.get_float("y_scale", 1));
+    }
+  }
+}
+
 TEST(QuantizeLink, StaysCloseToFp32) {
   Graph fp32, g;
   build_linked_cnn(fp32);

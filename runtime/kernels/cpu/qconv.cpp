@@ -8,13 +8,17 @@
 //     bounds checks, thanks to the padding) and multiplies it by a range of output channels'
 //     weight rows. Output rows are channels, so the result lands in NCHW directly.
 #include <algorithm>
+#include <climits>
 #include <cstring>
 #include <stdexcept>
+#include <vector>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
+#include "runtime/kernels/cpu/cpu_isa.h"
 #include "runtime/kernels/cpu/qconv_dw.h"
+#include "runtime/kernels/cpu/qconv_im2col.h"
 #include "runtime/kernels/cpu/qgemm.h"
 #include "runtime/kernels/cpu/qgemm_kernel.h"
 #include "runtime/kernels/cpu/qgemm_util.h"
@@ -254,7 +258,27 @@ void qconv2d_impl(const KilnConv2dShape* shape, const void* packed_weights, cons
   const int64_t mchunks =
       std::clamp<int64_t>((4 * threads + base_tasks - 1) / base_tasks, 1, row_blocks);
   const int64_t blocks_per_chunk = (row_blocks + mchunks - 1) / mchunks;
-  const int64_t kq = l.K / 4, cq = Cp / 4;
+  const int64_t kq = l.K / 4, cq = Cp / 4, taps = s.KH * s.KW;
+  std::vector<int64_t> tap_off(static_cast<size_t>(taps));
+  for (int64_t kh = 0; kh < s.KH; ++kh)
+    for (int64_t kw = 0; kw < s.KW; ++kw)
+      tap_off[kh * s.KW + kw] = (kh * s.dilation_h * Wp + kw * s.dilation_w) * Cp;
+  // AVX-512: panels packed by dword gathers (32-bit offsets) and tiles finished in registers.
+  const bool avx512 = active_isa() >= Isa::Avx512;
+  const bool gather = avx512 && image <= INT32_MAX;
+  // With gathers: every output pixel's input offset, one vectorizable pass instead of a
+  // division or a wrap test per pixel and panel; the tail repeats the last pixel.
+  std::vector<int32_t> pix_all;
+  if (gather) {
+    pix_all.resize(static_cast<size_t>(panels * kQNR));
+    int32_t* d = pix_all.data();
+    for (int64_t oh = 0; oh < OH; ++oh, d += OW) {
+      const int32_t row = static_cast<int32_t>(oh * s.stride_h * Wp * Cp);
+      const int32_t step = static_cast<int32_t>(s.stride_w * Cp);
+      for (int64_t ow = 0; ow < OW; ++ow) d[ow] = row + static_cast<int32_t>(ow) * step;
+    }
+    std::fill(pix_all.begin() + P, pix_all.end(), pix_all[static_cast<size_t>(P - 1)]);
+  }
   const auto run_tasks = [&](int64_t t0, int64_t t1) {
     thread_local ScratchBuffer t_panel;
     auto* panel = reinterpret_cast<uint8_t*>(t_panel.floats(static_cast<size_t>(kq * 32)));
@@ -266,21 +290,28 @@ void qconv2d_impl(const KilnConv2dShape* shape, const void* packed_weights, cons
       const int64_t g = ng % s.group, n = ng / s.group;
       const int64_t p0 = p * kQNR;
       const int cols = static_cast<int>(std::min<int64_t>(kQNR, P - p0));
-      if (packed_for != rest) {  // [kq][32 pixels][4 bytes]: one word per pixel and K-group
+      if (packed_for != rest && gather) {
+        packed_for = rest;
+        qconv_pack_panel_avx512(qx + ng * image, pix_all.data() + p0, tap_off.data(), taps, cq,
+                                panel);
+      } else if (packed_for != rest) {  // [kq][32 pixels][4 bytes]: a word per pixel, K-group
         packed_for = rest;
         int64_t pix[kQNR];
+        int64_t oh = p0 / OW, ow = p0 % OW;  // stepped, not divided, per pixel
         for (int j = 0; j < kQNR; ++j) {
-          const int64_t q = std::min(p0 + j, P - 1);  // columns past P repeat the last pixel
-          pix[j] = (q / OW * s.stride_h * Wp + q % OW * s.stride_w) * Cp;
+          pix[j] = (oh * s.stride_h * Wp + ow * s.stride_w) * Cp;
+          if (p0 + j + 1 < P && ++ow == OW) {  // columns past P repeat the last pixel
+            ow = 0;
+            ++oh;
+          }
         }
         const uint8_t* img = qx + ng * image;
         uint8_t* dst = panel;
-        for (int64_t kh = 0; kh < s.KH; ++kh)
-          for (int64_t kw = 0; kw < s.KW; ++kw) {
-            const uint8_t* tap = img + (kh * s.dilation_h * Wp + kw * s.dilation_w) * Cp;
-            for (int64_t c = 0; c < cq; ++c, dst += 128)
-              for (int j = 0; j < kQNR; ++j) std::memcpy(dst + j * 4, tap + pix[j] + c * 4, 4);
-          }
+        for (int64_t tp = 0; tp < taps; ++tp) {
+          const uint8_t* tap = img + tap_off[tp];
+          for (int64_t c = 0; c < cq; ++c, dst += 128)
+            for (int j = 0; j < kQNR; ++j) std::memcpy(dst + j * 4, tap + pix[j] + c * 4, 4);
+        }
       }
       const int64_t rb1 = std::min(row_blocks, (mc + 1) * blocks_per_chunk);
       for (int64_t rb = mc * blocks_per_chunk; rb < rb1; ++rb) {
@@ -288,7 +319,9 @@ void qconv2d_impl(const KilnConv2dShape* shape, const void* packed_weights, cons
         const int rows = static_cast<int>(std::min<int64_t>(mr, Mg - rb * mr));
         tile(wrows + m0 * l.K, l.K, rows, panel, kq, true, acc);
         const int64_t off = (n * s.M + m0) * P + p0;
-        if (e.fin) {
+        if (avx512) {
+          qconv_finish_tile_avx512(acc, rows, cols, e, m0, Y, off, P);
+        } else if (e.fin) {
           alignas(64) float tmp[kQMRMax * kQNR];
           dequantize_tile(acc, rows, cols, e, m0, 0, tmp, kQNR);
           finish_rows(tmp, kQNR, rows, cols, *e.fin, off, P);

@@ -105,6 +105,7 @@ void qtile_scalar(const uint8_t* rows, int64_t row_stride, int nrows, const uint
 }
 
 void quantize_u8(const float* x, int64_t n, float scale, float zp, uint8_t* out) {
+  if (active_isa() >= Isa::Avx512) return quantize_u8_avx512(x, n, scale, zp, out);
   if (active_isa() >= Isa::Avx2) return quantize_u8_avx2(x, n, scale, zp, out);
   for (int64_t i = 0; i < n; ++i) {
     const float q = std::nearbyint(x[i] / scale) + zp;

@@ -56,6 +56,7 @@ namespace kiln::cpu {
 // out[i] = clamp(round_half_even(x[i] / scale) + zp, 0, 255) (NaN -> 0), ONNX QuantizeLinear.
 void quantize_u8(const float* x, int64_t n, float scale, float zp, uint8_t* out);
 void quantize_u8_avx2(const float* x, int64_t n, float scale, float zp, uint8_t* out);
+void quantize_u8_avx512(const float* x, int64_t n, float scale, float zp, uint8_t* out);
 
 // The tile kernel for cpu::active_isa() (AMX where usable and allowed), and the most rows it
 // takes per call (kQMR or kQMRAmx).

@@ -130,66 +130,6 @@ void direct_block(const QConvAmxArgs& a, const uint8_t* image, const uint8_t* w,
   _tile_stored(1, acc + 16, kQNR * 4);
 }
 
-// dequantize_tile for per-row (conv) epilogues, 16 lanes at a time: the same arithmetic in the
-// same order per element (int32 subtract, one f32 multiply, one f32 add, max), so the result
-// is bit-identical to the portable version.
-void dequantize_rows(const int32_t* acc, int rows, int cols, const QEpilogue& e, int64_t row0,
-                     float* c, int64_t ldc) {
-  const __mmask16 tail = static_cast<__mmask16>((1u << (cols % 16)) - 1);
-  for (int r = 0; r < rows; ++r) {
-    const int64_t ch = row0 + r;
-    const __m512i off = _mm512_set1_epi32(e.zero_point * e.wsum[ch]);
-    const __m512 scale = _mm512_set1_ps(e.x_scale * e.w_scale[ch]);
-    const __m512 bias = _mm512_set1_ps(e.bias ? e.bias[ch] : 0.0f);
-    const int32_t* a = acc + r * kQNR;
-    float* out = c + r * ldc;
-    for (int j = 0; j < cols; j += 16) {
-      const __mmask16 m = j + 16 <= cols ? static_cast<__mmask16>(0xffff) : tail;
-      const __m512i v = _mm512_sub_epi32(_mm512_maskz_loadu_epi32(m, a + j), off);
-      __m512 f = _mm512_mul_ps(_mm512_maskz_cvtepi32_ps(kAll, v), scale);
-      if (e.bias) f = _mm512_add_ps(f, bias);
-      if (e.relu) f = max16(f, _mm512_setzero_ps());
-      _mm512_mask_storeu_ps(out + j, m, f);
-    }
-  }
-  if (e.post) e.post(e.post_closure, c, ldc, rows, cols);
-}
-
-// dequantize_rows followed by finish_rows, without leaving the registers. The finish mode is a
-// template argument and F is the caller's local copy, so the loop keeps its constants in
-// registers (stores through u8 pointers would otherwise force reloads) and has no branches.
-template <bool kU8, int kZ>
-void finish_tile_rows(const int32_t* acc, int rows, int cols, const QEpilogue& e, int64_t row0,
-                      const FinishVec& fin, int64_t off, int64_t ld) {
-  const FinishVec F = fin;  // locals: see above
-  const __mmask16 tail = static_cast<__mmask16>((1u << (cols % 16)) - 1);
-  const float* const bias_row = e.bias;
-  const bool relu = e.relu;
-  const int32_t zp = e.zero_point;
-  const float x_scale = e.x_scale;
-  for (int r = 0; r < rows; ++r) {
-    const int64_t ch = row0 + r;
-    const __m512i zoff = _mm512_set1_epi32(zp * e.wsum[ch]);
-    const __m512 scale = _mm512_set1_ps(x_scale * e.w_scale[ch]);
-    const __m512 bias = _mm512_set1_ps(bias_row ? bias_row[ch] : 0.0f);
-    const auto one = [&](int j, __mmask16 m) {
-      const __m512i v = _mm512_sub_epi32(_mm512_maskz_loadu_epi32(m, acc + r * kQNR + j), zoff);
-      // mul_round: not contracted with the bias add into an FMA (dequantize_tile rounds twice).
-      __m512 f = _mm512_maskz_mul_round_ps(kAll, _mm512_maskz_cvtepi32_ps(kAll, v), scale,
-                                           _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-      if (bias_row) f = _mm512_add_ps(f, bias);
-      if (relu) f = max16(f, _mm512_setzero_ps());
-      finish_store_t<kU8, kZ>(F, f, off + r * ld + j, m);
-    };
-    if (cols == kQNR) {  // the common whole-tile run: no masks
-      one(0, 0xffff);
-      one(16, 0xffff);
-    } else {
-      for (int j = 0; j < cols; j += 16) one(j, j + 16 <= cols ? static_cast<__mmask16>(0xffff) : tail);
-    }
-  }
-}
-
 // The task loop of qconv_direct_amx for one finish mode (kFin false: f32 output through
 // dequantize_rows and `post`). Software-pipelined: the tiles of block i + 1 are computed into
 // the other accumulator buffer before block i is finished, so the AMX unit works while the
