@@ -6,8 +6,8 @@
 // place of y (one rounding in the reciprocal, one in the product, one in q). Rounding to the
 // nearest integer (ties to even) can therefore only differ between y and q when a half-integer
 // lies within that distance of y; y's nearest half-integer is floor(y) + 0.5, so a vector with a
-// lane where |y - floor(y) - 0.5| <= |y| * 2^-21 (a margin of 4 ulp; true about once in a
-// million random values) is recomputed with the division. Every result equals the portable
+// lane where |y - floor(y) - 0.5| <= |y| * 2^-21 (a margin of 4 ulp; for |y| near 100, about
+// one value in 10^4) is recomputed with the division. Every result equals the portable
 // loop's, NaN (to 0) included.
 #include <immintrin.h>
 
