@@ -146,6 +146,7 @@ const std::vector<Geometry>& geometries() {
       // AMX direct conv: several q-block runs per task (its software pipeline) and a partial
       // 16-channel block, for whole-plane 1x1 runs and padded 3x3 rows
       {1, 20, 17, 19, 40, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},
+      {2, 6, 10, 13, 20, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},  // channels past C read the zero point
       {1, 12, 20, 21, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
       // im2col path (gathered panels, tiles finished in registers): an RGB stem with a partial
       // channel block and panels across output rows, and a grouped conv

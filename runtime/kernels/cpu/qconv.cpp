@@ -63,6 +63,7 @@ Layout layout_of(const KilnConv2dShape& s) {
 // Interleaves four n-byte rows into n 4-byte words: out[j * 4 + r] = rows[r][j].
 void interleave4(const uint8_t* r0, const uint8_t* r1, const uint8_t* r2, const uint8_t* r3,
                  int64_t n, uint8_t* out) {
+  if (active_isa() >= Isa::Avx512) return qconv_interleave4_avx512(r0, r1, r2, r3, n, out);
   int64_t j = 0;
 #if defined(__SSE2__)
   for (; j + 16 <= n; j += 16) {
@@ -197,20 +198,28 @@ void qconv2d_impl(const KilnConv2dShape* shape, const void* packed_weights, cons
     auto* pl = reinterpret_cast<uint8_t*>(t_planes.floats(static_cast<size_t>(planes * a.plane_words)));
     const auto fill_planes = [&](int64_t p0, int64_t p1) {
       thread_local ScratchBuffer t_zrow;
-      auto* zrow = reinterpret_cast<uint8_t*>(t_zrow.floats(static_cast<size_t>(s.W + 3) / 4));
-      std::memset(zrow, zx, static_cast<size_t>(s.W));
+      // x_zero_point for channels past C: a whole plane of it, for the one-run case below.
+      auto* zrow = reinterpret_cast<uint8_t*>(t_zrow.floats(static_cast<size_t>(s.H * s.W + 3) / 4));
+      std::memset(zrow, zx, static_cast<size_t>(s.H * s.W));
       for (int64_t p = p0; p < p1; ++p) {
         const int64_t g = p % a.G, n = p / a.G;
         uint8_t* plane = pl + p * plane_bytes;
+        const auto channel = [&](int64_t i, int64_t y) {
+          return 4 * g + i < s.C ? plain + ((n * s.C + 4 * g + i) * s.H + y) * s.W : zrow;
+        };
         // Border rows/columns and the slack read x_zero_point (see step 1 below).
-        std::memset(plane, zx, static_cast<size_t>(plane_bytes));
-        for (int64_t y = 0; y < s.H; ++y) {
-          const uint8_t* rows[4];
-          for (int64_t i = 0; i < 4; ++i)
-            rows[i] = 4 * g + i < s.C ? plain + ((n * s.C + 4 * g + i) * s.H + y) * s.W : zrow;
-          interleave4(rows[0], rows[1], rows[2], rows[3], s.W,
-                      plane + ((y + s.pad_top) * Wp + s.pad_left) * 4);
+        if (Wp == s.W) {  // no column padding: the image is one run of words
+          const int64_t head = s.pad_top * Wp * 4, body = s.H * s.W * 4;
+          std::memset(plane, zx, static_cast<size_t>(head));
+          interleave4(channel(0, 0), channel(1, 0), channel(2, 0), channel(3, 0), s.H * s.W,
+                      plane + head);
+          std::memset(plane + head + body, zx, static_cast<size_t>(plane_bytes - head - body));
+          continue;
         }
+        std::memset(plane, zx, static_cast<size_t>(plane_bytes));
+        for (int64_t y = 0; y < s.H; ++y)
+          interleave4(channel(0, y), channel(1, y), channel(2, y), channel(3, y), s.W,
+                      plane + ((y + s.pad_top) * Wp + s.pad_left) * 4);
       }
     };
     if (pool && planes > 1) pool->parallel_for(planes, fill_planes);

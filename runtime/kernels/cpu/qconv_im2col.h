@@ -14,6 +14,10 @@ struct QEpilogue;
 void qconv_pack_panel_avx512(const uint8_t* img, const int32_t* pix, const int64_t* tap_off,
                              int64_t taps, int64_t cq, uint8_t* panel);
 
+// Interleaves four n-byte rows into n 4-byte words: out[j * 4 + r] = rows[r][j].
+void qconv_interleave4_avx512(const uint8_t* r0, const uint8_t* r1, const uint8_t* r2,
+                              const uint8_t* r3, int64_t n, uint8_t* out);
+
 // One tile of int32 sums (qgemm_kernel.h layout; row r is output channel row0 + r): finished
 // by e.fin into its outputs from element `off` (row stride ld), or dequantized to Y + off with
 // e.post. Bit-identical to dequantize_tile / finish_rows.
