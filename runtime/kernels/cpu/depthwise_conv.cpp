@@ -1,5 +1,6 @@
 #include "runtime/kernels/cpu/depthwise_conv.h"
 
+#include "runtime/kernels/cpu/depthwise_flat.h"
 #include "runtime/kernels/cpu/sliding_window.h"
 #include "runtime/threadpool/thread_pool.h"
 
@@ -17,13 +18,19 @@ void depthwise_conv(const KilnConv2dShape& s, int64_t out_h, int64_t out_w, Isa 
                       s.pad_top,  s.pad_left,   s.dilation_h, s.dilation_w};
   const float* bias = ep.row_bias;
   const int64_t plane = out_h * out_w, taps = s.KH * s.KW, planes = s.N * s.C;
+  const bool flat = isa == Isa::Avx512 && depthwise_flat_applies(s, out_h, out_w);
+  const FlatPlan fp = flat ? depthwise_flat_plan(s, out_h, out_w) : FlatPlan{};
   auto run = [&](int64_t begin, int64_t end) {
     int64_t post_from = begin;  // first plane not yet given to `post`
     for (int64_t p = begin; p < end; ++p) {
       const int64_t c = p % s.C;
       float* out = y + p * plane;
-      window_plane(isa, g, WindowOp::Conv, w + c * taps, bias ? bias[c] : 0.0f, ep.relu != 0,
-                   x + p * s.H * s.W, out);
+      if (flat)
+        depthwise_flat_plane_avx512(fp, w + c * taps, bias ? bias[c] : 0.0f, ep.relu != 0,
+                                    x + p * s.H * s.W, out);
+      else
+        window_plane(isa, g, WindowOp::Conv, w + c * taps, bias ? bias[c] : 0.0f, ep.relu != 0,
+                     x + p * s.H * s.W, out);
       // Consecutive planes are contiguous in Y, so finished ones go to `post` together as one
       // row of at least kPostFloats (still in L1): a call per small plane (7x7, 14x14) cost
       // more than the epilogue's arithmetic.
