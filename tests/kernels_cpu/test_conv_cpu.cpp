@@ -102,13 +102,20 @@ TEST(CpuConv, DepthwiseStridesPadsDilations) {
       {1, 4, 7, 8, 4, 3, 3, 1, 1, 0, 2, 1, 0, 1, 1, 4, false, false},
       {1, 4, 8, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4},  // channel multiplier 2: GEMM path
       // small planes (depthwise_flat.h on AVX-512): MobileNet's 7x7, 8x8 (four vectors), 10x10
-      // (the largest), 11x9 (just past it), 5x5 taps, one-sided pads (output height != H)
+      // (the largest), 11x10 (just past it), 5x5 taps, one-sided pads (output height != H)
       {2, 19, 7, 7, 19, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 19, true, true},
       {1, 6, 8, 8, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 6},
       {1, 3, 10, 10, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3, false, true},
-      {1, 3, 11, 9, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3},
+      {1, 3, 11, 10, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3},
       {1, 5, 9, 11, 5, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 5, true, true},
       {1, 4, 6, 5, 4, 3, 3, 1, 1, 2, 0, 0, 2, 1, 1, 4},
+      // ... and at stride 2 through parity sub-planes: MobileNet's 14x14 -> 7x7, odd sizes,
+      // a 20x20 input (10x10 output), asymmetric and one-sided pads, 5x5 taps
+      {2, 17, 14, 14, 17, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 17, true, true},
+      {1, 3, 13, 11, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 3},
+      {1, 3, 20, 20, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 3, false, true},
+      {1, 2, 9, 12, 2, 3, 3, 2, 2, 0, 1, 2, 1, 1, 1, 2},
+      {1, 2, 11, 13, 2, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1, 2, true, true},
   };
   for (const ConvCase& c : cases) check_case(c, rng, &pool);
 }

@@ -69,6 +69,26 @@ void plane(const FlatPlan& p, const float* w, float bias, bool relu, const float
 
 }  // namespace
 
+// Input row r's even / odd columns go to row r / 2 of sub-planes (r % 2, 0 / 1), with
+// whole-vector stores in increasing address order per sub-plane (each row's spill past OW is
+// overwritten by the next row or lands in the slack).
+void depthwise_flat_split_avx512(const FlatPlan& p, const float* x, float* sub) {
+  alignas(64) static const int32_t kEven[16] = {0,  2,  4,  6,  8,  10, 12, 14,
+                                                16, 18, 20, 22, 24, 26, 28, 30};
+  alignas(64) static const int32_t kOdd[16] = {1,  3,  5,  7,  9,  11, 13, 15,
+                                               17, 19, 21, 23, 25, 27, 29, 31};
+  const __m512i even = _mm512_load_si512(kEven), odd = _mm512_load_si512(kOdd);
+  const auto lo = static_cast<__mmask16>(p.W >= 16 ? 0xffff : (1u << p.W) - 1);
+  const auto hi = static_cast<__mmask16>(p.W <= 16 ? 0 : (1u << (p.W - 16)) - 1);
+  for (int64_t r = 0; r < p.H; ++r) {
+    const float* row = x + r * p.W;
+    const __m512 a = _mm512_maskz_loadu_ps(lo, row), b = _mm512_maskz_loadu_ps(hi, row + 16);
+    float* dst = sub + (r % 2) * 2 * p.sub_floats + r / 2 * p.OW;
+    _mm512_storeu_ps(dst, _mm512_permutex2var_ps(a, even, b));
+    _mm512_storeu_ps(dst + p.sub_floats, _mm512_permutex2var_ps(a, odd, b));
+  }
+}
+
 void depthwise_flat_plane_avx512(const FlatPlan& p, const float* w, float bias, bool relu,
                                  const float* x, float* y) {
   if (p.taps == 9) return plane<9>(p, w, bias, relu, x, y);
