@@ -122,6 +122,11 @@ std::vector<uint8_t> compile_shared_object(llvm::Module& module, const NativeTar
     if (fn.isDeclaration()) continue;
     fn.addFnAttr("target-cpu", target.cpu);
     if (!target.features.empty()) fn.addFnAttr("target-features", target.features);
+    // LLVM's tuning for AVX-512 CPUs prefers 256-bit vectors; the generated loops (elementwise
+    // programs and epilogues) are throughput-bound, and whole zmm registers won: BERT-base's
+    // 128 x 3072 GELU epilogue, 1 thread, ~4.4 -> ~4.1 ms per FFN matmul launch.
+    if (target.cpu_feature_bits & artifact::feature_bit(artifact::CpuFeature::Avx512f))
+      fn.addFnAttr("prefer-vector-width", "512");
   }
   {
     llvm::LoopAnalysisManager lam;
