@@ -43,6 +43,8 @@ bool spin_until(const Done& done) {
 ThreadPool::ThreadPool(int num_threads) {
   if (num_threads <= 0) num_threads = std::max(1u, std::thread::hardware_concurrency());
   num_threads = std::min(num_threads, 0xffff);  // the chunk count shares generation_'s word
+  claimed_ = std::make_unique<std::atomic<uint64_t>[]>(static_cast<size_t>(num_threads));
+  for (int i = 0; i < num_threads; ++i) claimed_[i].store(0);
   workers_.reserve(static_cast<size_t>(num_threads - 1));
   for (int i = 1; i < num_threads; ++i) workers_.emplace_back([this, i] { worker_main(i); });
 }
@@ -59,6 +61,13 @@ ThreadPool::~ThreadPool() {
 void ThreadPool::chunk_range(int64_t n, int chunks, int index, int64_t* begin, int64_t* end) {
   *begin = n * index / chunks;
   *end = n * (index + 1) / chunks;
+}
+
+bool ThreadPool::claim(int index, uint64_t sequence) {
+  uint64_t seen = claimed_[index].load();
+  while (seen < sequence)
+    if (claimed_[index].compare_exchange_weak(seen, sequence)) return true;
+  return false;
 }
 
 void ThreadPool::run_chunk(int index, int chunks) {
@@ -92,6 +101,9 @@ void ThreadPool::worker_main(int index) {
     seen = generation_.load(std::memory_order_acquire);
     const int chunks = static_cast<int>(seen & 0xffff);
     if (index >= chunks) continue;  // this generation needs fewer threads
+    // The caller may have run this chunk already (and even finished the generation): then
+    // its range and fn_ are not this thread's to touch.
+    if (!claim(index, seen >> 16)) continue;
     run_chunk(index, chunks);
     if (pending_.fetch_sub(1) == 1 && caller_sleeping_.load()) {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -132,6 +144,12 @@ void ThreadPool::parallel_for(int64_t n, const RangeFn& fn) {
     work_cv_.notify_all();
   }
   run_chunk(0, chunks);
+  // Chunks whose worker has not started yet run here (see the header).
+  for (int i = 1; i < chunks; ++i)
+    if (claim(i, sequence)) {
+      run_chunk(i, chunks);
+      pending_.fetch_sub(1);
+    }
   auto all_done = [&] { return pending_.load() == 0; };
   if (!spin_until(all_done)) {
     std::unique_lock<std::mutex> lock(mutex_);

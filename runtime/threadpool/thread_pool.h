@@ -8,6 +8,10 @@
 // kSpinWindow, waiting for the next parallel_for: the launches of one inference follow each other
 // within microseconds and hand over without a wake-up. After the window it sleeps on a condition
 // variable, so an idle pool uses no CPU. The caller waits for the last chunk the same way.
+// A chunk is claimed before it runs, by its worker or, once the caller has finished its own, by
+// the caller: when another process holds a worker's core (a shared machine), the caller runs
+// the chunks nobody has started instead of waiting a scheduler slice for them. Which thread runs
+// a chunk never changes the chunk's range, so results stay the same.
 // One parallel_for runs at a time:
 // concurrent callers from different threads are serialized by a mutex, and a parallel_for issued
 // from inside a running task executes inline on the calling thread (no deadlock, no
@@ -19,6 +23,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -51,6 +56,9 @@ class ThreadPool {
  private:
   void worker_main(int index);
   void run_chunk(int index, int chunks);
+  // Claims chunk `index` of generation `sequence` for the calling thread; false when it is
+  // already claimed (by its worker or the caller).
+  bool claim(int index, uint64_t sequence);
 
   std::vector<std::thread> workers_;
   std::mutex caller_mutex_;  // one parallel_for at a time
@@ -65,6 +73,8 @@ class ThreadPool {
   std::atomic<int> pending_{0};           // chunks not yet finished in the current generation
   std::atomic<int> sleeping_workers_{0};  // workers blocked (or about to block) on work_cv_
   std::atomic<bool> caller_sleeping_{false};
+  // Per chunk index: the sequence number of the last generation in which it was claimed.
+  std::unique_ptr<std::atomic<uint64_t>[]> claimed_;
   int64_t n_ = 0;
   const RangeFn* fn_ = nullptr;
   std::exception_ptr error_;

@@ -108,6 +108,30 @@ TEST(ThreadPool, WakesSleepingWorkers) {
   }
 }
 
+// A chunk whose worker has not started when the caller finishes its own runs on the caller:
+// a sleeping worker needs a wake-up, far longer than an empty chunk 0, so on some of a few tries
+// the caller runs chunk 1 itself. Every chunk still runs exactly once, with its static range.
+TEST(ThreadPool, CallerRunsChunksNoWorkerHasStarted) {
+  ThreadPool pool(2);
+  int caller_ran_chunk1 = 0;
+  for (int r = 0; r < 20 && caller_ran_chunk1 == 0; ++r) {
+    std::this_thread::sleep_for(ThreadPool::kSpinWindow * 3);  // the worker sleeps
+    std::mutex m;
+    std::vector<std::pair<int64_t, std::thread::id>> ran;
+    pool.parallel_for(10, [&](int64_t b, int64_t e) {
+      std::lock_guard<std::mutex> lock(m);
+      ran.emplace_back(b * 100 + e, std::this_thread::get_id());
+    });
+    ASSERT_EQ(ran.size(), 2u);
+    std::sort(ran.begin(), ran.end());
+    EXPECT_EQ(ran[0].first, 0 * 100 + 5);
+    EXPECT_EQ(ran[1].first, 5 * 100 + 10);
+    EXPECT_EQ(ran[0].second, std::this_thread::get_id());  // chunk 0 always runs here
+    if (ran[1].second == std::this_thread::get_id()) ++caller_ran_chunk1;
+  }
+  EXPECT_GT(caller_ran_chunk1, 0);
+}
+
 double process_cpu_seconds() {
   timespec ts{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
