@@ -1,5 +1,6 @@
 #include "codegen/cpu/lower_graph.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <limits>
@@ -35,12 +36,30 @@ class Lowering {
   LoweredGraph run() {
     check_static();
     groups_ = options_.fuse_elementwise ? find_elementwise_groups(g_) : ElementwiseGroups{};
-    out_.plan = plan_memory(g_, groups_.schedule.step.empty() ? nullptr : &groups_.schedule);
-    buffers_.emplace(g_, out_.plan, out_.weights);
     const auto& nodes = g_.nodes();
+    // Conv -> depthwise pairs run interleaved (see lower_conv_depthwise_pair): for the memory
+    // plan both run at the first one's step, so nothing either of them reads is reused for what
+    // either writes.
+    PlanSchedule schedule = groups_.schedule;
+    for (size_t i = 0; i + 1 < nodes.size(); ++i) {
+      const int64_t chunk = pair_chunk(*nodes[i], *nodes[i + 1]);
+      if (!chunk) continue;
+      pair_chunk_[nodes[i].get()] = chunk;
+      if (schedule.step.empty())
+        for (size_t j = 0; j < nodes.size(); ++j) schedule.step.push_back(static_cast<int>(j));
+      schedule.step[i + 1] = schedule.step[i];
+      ++i;
+    }
+    out_.plan = plan_memory(g_, schedule.step.empty() ? nullptr : &schedule);
+    buffers_.emplace(g_, out_.plan, out_.weights);
     for (size_t i = 0; i < nodes.size(); ++i) {
       const Node* n = nodes[i].get();
       if (groups_.member_of.count(n)) continue;  // emitted with its group's root
+      if (auto it = pair_chunk_.find(n); it != pair_chunk_.end()) {
+        lower_conv_depthwise_pair(*n, *nodes[i + 1], it->second);
+        ++i;
+        continue;
+      }
       lower_node(*n);
     }
     copy_passthrough_outputs();
@@ -213,6 +232,97 @@ class Lowering {
     if (residual_arg >= 0) k.params.push_back(residual_arg);
     out_.kernels.push_back(std::move(k));
     return true;
+  }
+
+  // A 1x1 conv whose large output only feeds the depthwise conv right after it (MobileNet's
+  // expansion -> depthwise) runs as interleaved channel groups: conv for
+  // channels [m0, m1), then the depthwise conv of those channels while they are still in L2,
+  // instead of the whole intermediate going out to L3 and back (4.8 MB at MobileNetV2's
+  // features.2). Both are ordinary conv launches on channel slices of the same values.
+  static constexpr uint64_t kPairMinBytes = uint64_t{1} << 20;   // intermediates below: as is
+  static constexpr uint64_t kPairGroupBytes = uint64_t{1} << 19;  // per group at most (or 16 ch)
+
+  // Whether `n` is a plain f32 conv the slice lowering takes (constant weights and bias, no
+  // residual, an activation of none / ReLU / one-input program), with its shape.
+  std::optional<KilnConv2dShape> sliceable_conv(const Node& n) {
+    if (n.op != OpKind::Conv && n.op != OpKind::KilnFusedConv) return std::nullopt;
+    const Value *x = n.input(0), *w = n.input(1), *b = n.input(2);
+    if (!is_f32(x) || !is_f32(w) || !w->is_constant() || (b && !b->is_constant()) ||
+        x->type.shape.dims.size() != 4 || (n.op == OpKind::KilnFusedConv && n.input(3)) ||
+        !is_f32(n.output(0)) || groups_.member_of.count(&n) || groups_.root_of.count(&n))
+      return std::nullopt;
+    const std::optional<KilnConv2dShape> s = conv2d_shape(n, x, w);
+    if (!s || s->N != 1) return std::nullopt;
+    return s;
+  }
+
+  // The channels per group when `a` then `b` run as an interleaved pair, else 0. Decided from
+  // the graph alone (before the memory plan).
+  int64_t pair_chunk(const Node& a, const Node& b) {
+    const std::optional<KilnConv2dShape> sa = sliceable_conv(a), sb = sliceable_conv(b);
+    // The first conv 1x1: a KxK conv (MobileNet's RGB stem) slowed down more on channel groups
+    // than its depthwise reader gained.
+    if (!sa || !sb || sa->group != 1 || sa->KH != 1 || sa->KW != 1) return 0;
+    const Value* mid = a.output(0);
+    if (b.input(0) != mid || mid->uses().size() != 1 || mid->is_constant()) return 0;
+    for (const Value* o : g_.outputs)
+      if (o == mid) return 0;
+    if (!(sb->group == sb->C && sb->M == sb->C)) return 0;  // depthwise, multiplier 1
+    if (bytes_of(mid) < kPairMinBytes) return 0;
+    const Dims md = dims_of(mid);
+    const int64_t per16 = 16 * md[2] * md[3] * static_cast<int64_t>(sizeof(float));
+    const int64_t chunk = 16 * std::max<int64_t>(1, static_cast<int64_t>(kPairGroupBytes) / per16);
+    return chunk < sa->M ? chunk : 0;
+  }
+
+  void lower_conv_depthwise_pair(const Node& a, const Node& b, int64_t chunk) {
+    const KilnConv2dShape sa = *sliceable_conv(a), sb = *sliceable_conv(b);
+    for (int64_t m0 = 0; m0 < sa.M; m0 += chunk) {
+      const int64_t m1 = std::min(sa.M, m0 + chunk);
+      lower_conv_channels(a, sa, m0, m1);
+      lower_conv_channels(b, sb, m0, m1);
+    }
+  }
+
+  static LaunchArg slice(LaunchArg a, uint64_t offset, uint64_t bytes) {
+    a.offset += offset;
+    a.bytes = bytes;
+    return a;
+  }
+
+  // Output channels [m0, m1) of a sliceable conv (group 1: all input channels; depthwise: the
+  // same input channels) as one Conv2d launch on slices of its values.
+  void lower_conv_channels(const Node& n, const KilnConv2dShape& full, int64_t m0, int64_t m1) {
+    const Value *x = n.input(0), *w = n.input(1), *b = n.input(2), *y = n.output(0);
+    const bool depthwise = full.group > 1;
+    KilnConv2dShape s = full;
+    s.M = m1 - m0;
+    if (depthwise) s.C = s.group = s.M;
+    const int64_t oh = kiln_conv2d_output_height(&s), ow = kiln_conv2d_output_width(&s);
+    const uint64_t f = sizeof(float), in_plane = static_cast<uint64_t>(s.H * s.W);
+    const uint64_t out_plane = static_cast<uint64_t>(oh * ow), ch = static_cast<uint64_t>(s.M);
+    PlannedKernel k = start(n, KernelKind::Conv2d);
+    const LaunchArg xa = value_arg(x);
+    k.x = add_arg(k, depthwise ? slice(xa, m0 * in_plane * f, ch * in_plane * f) : xa);
+    const bool half_w = options_.half_weights.count(w) > 0;
+    std::vector<uint8_t> packed(half_w ? kiln_conv2d_packed_weights_half_size(&s)
+                                       : kiln_conv2d_packed_weights_size(&s));
+    const int64_t per_channel = (full.C / full.group) * s.KH * s.KW;
+    (half_w ? kiln_conv2d_pack_weights_half : kiln_conv2d_pack_weights)(
+        &s, w->constant->data<float>() + m0 * per_channel, packed.data());
+    k.w = add_arg(k, weight_arg(packed.data(), packed.size()));
+    if (b) k.bias = add_arg(k, slice(value_arg(b), m0 * f, ch * f));
+    k.y = add_arg(k, slice(value_arg(y), m0 * out_plane * f, ch * out_plane * f));
+    bool relu = false;
+    fused_epilogue(n, k, nullptr, &relu);
+    if (k.has_epilogue) {  // an activation only: its one input is the slice itself
+      k.program.out_dims = {1, s.M, oh, ow};
+      k.program.inputs.at(0).strides = contiguous_strides(k.program.out_dims);
+    }
+    k.params = {s.N,       s.C,        s.H,          s.W,           s.M,          s.KH,
+                s.KW,      s.stride_h, s.stride_w,   s.pad_top,     s.pad_left,   s.pad_bottom,
+                s.pad_right, s.dilation_h, s.dilation_w, s.group, relu ? 1 : 0};
+    out_.kernels.push_back(std::move(k));
   }
 
   // Gemm / MatMul / KilnFusedMatMul with a constant 2-D B: one GEMM over all rows of A.
@@ -446,6 +556,7 @@ class Lowering {
   ElementwiseGroups groups_;
   LoweredGraph out_;
   std::optional<codegen::LaunchBuffers> buffers_;  // once the memory plan exists
+  std::unordered_map<const Node*, int64_t> pair_chunk_;  // first conv of a pair -> channels
 };
 
 }  // namespace

@@ -255,6 +255,78 @@ TEST(CpuCodegen, ResNetBlockAddsTheResidualInTheConvKernel) {
   check_bottleneck(true, 7);    // small plane: the outvec path
 }
 
+// MobileNet's inverted residual: a 3x3 conv (128 channels), a 1x1 expansion with a large
+// output (80 channels, 1.3 MB), a depthwise conv reading only it, a 1x1 projection. The
+// expansion and the depthwise conv run as interleaved channel groups (32, 32, 16 channels: 3
+// launches each) on slices of the same values; the 3x3 conv's output dies at the expansion, and
+// the memory plan must not hand its bytes to the depthwise output before the last group (it
+// would without the pair's shared step: the depthwise output fits there). With the expansion's
+// output also a graph output, they run whole (one launch each).
+void check_expansion_depthwise(int64_t stride, const char* act, bool mid_is_output) {
+  SCOPED_TRACE(std::string("stride ") + std::to_string(stride) + " " + act +
+               (mid_is_output ? " mid is an output" : ""));
+  const int64_t C = 16, T = 128, E = 80, H = 64, W = 64, OH = (H - 1) / stride + 1;
+  Case c;
+  c.build = [=](Graph& g) {
+    Value* x = g.add_value("x", ValueType::of(DType::F32, {1, C, H, W}));
+    Attributes p1;
+    p1.set("pads", Attribute::of_ints({1, 1, 1, 1}));
+    Value* t0 = g.add_value("t0", ValueType::of(DType::F32, {1, T, H, W}));
+    g.add_node(OpKind::Conv, {x, g.add_constant("w0", random_tensor({T, C, 3, 3}, 40, -0.2f, 0.2f))},
+               {t0}, p1, "conv0", 17);
+    Value* r0 = g.add_value("r0", ValueType::of(DType::F32, {1, T, H, W}));
+    g.add_node(OpKind::Relu, {t0}, {r0}, {}, "relu0", 17);
+    const auto activation = [&](Value* in, const std::string& n, Dims dims) {
+      Value* out = g.add_value(n, ValueType::of(DType::F32, std::move(dims)));
+      if (std::string(act) == "Clip") {
+        g.add_node(OpKind::Clip, {in, g.add_constant(n + "_lo", Tensor::scalar(0.0f)),
+                                  g.add_constant(n + "_hi", Tensor::scalar(6.0f))},
+                   {out}, {}, n, 17);
+      } else {
+        g.add_node(OpKind::Relu, {in}, {out}, {}, n, 17);
+      }
+      return out;
+    };
+    Value* e = g.add_value("e", ValueType::of(DType::F32, {1, E, H, W}));
+    g.add_node(OpKind::Conv,
+               {r0, g.add_constant("we", random_tensor({E, T, 1, 1}, 41, -0.1f, 0.1f)),
+                g.add_constant("be", random_tensor({E}, 42))},
+               {e}, {}, "expand", 17);
+    Value* mid = activation(e, "mid", {1, E, H, W});
+    Attributes pd;
+    pd.set("pads", Attribute::of_ints({1, 1, 1, 1}));
+    pd.set("strides", Attribute::of_ints({stride, stride}));
+    pd.set("group", Attribute::of_int(E));
+    Value* d = g.add_value("d", ValueType::of(DType::F32, {1, E, OH, OH}));
+    g.add_node(OpKind::Conv,
+               {mid, g.add_constant("wd", random_tensor({E, 1, 3, 3}, 43, -0.5f, 0.5f)),
+                g.add_constant("bd", random_tensor({E}, 44))},
+               {d}, pd, "depthwise", 17);
+    Value* dr = activation(d, "dr", {1, E, OH, OH});
+    Value* y = g.add_value("y", ValueType::of(DType::F32, {1, C, OH, OH}));
+    g.add_node(OpKind::Conv, {dr, g.add_constant("wp", random_tensor({C, E, 1, 1}, 46, -0.2f, 0.2f))},
+               {y}, {}, "project", 17);
+    g.inputs = {x};
+    g.outputs = {y};
+    if (mid_is_output) g.outputs.push_back(mid);
+  };
+  c.inputs = {{"x", random_tensor({1, C, H, W}, 45)}};
+  const CompiledModel m = check_against_reference(c);
+  int expand = 0, depthwise = 0;
+  for (const auto& l : m.meta.launches) {
+    expand += l.node_name == "expand";
+    depthwise += l.node_name == "depthwise";
+  }
+  EXPECT_EQ(expand, mid_is_output ? 1 : 3);
+  EXPECT_EQ(depthwise, mid_is_output ? 1 : 3);
+}
+
+TEST(CpuCodegen, ExpansionAndDepthwiseRunInChannelGroups) {
+  check_expansion_depthwise(1, "Clip", false);
+  check_expansion_depthwise(2, "Relu", false);
+  check_expansion_depthwise(1, "Clip", true);
+}
+
 TEST(CpuCodegen, GemmAndMatMulUsePackedWeights) {
   Case c;
   c.build = [](Graph& g) {
