@@ -187,7 +187,9 @@ TEST(CpuConvOutvec, DeepAndWideShapesWithResidual) {
   }
 }
 
-// The rule on the benchmark models' dense layers. AVX-512: every KxK conv, strided 1x1 convs
+// The rule on the benchmark models' dense layers. AVX-512: 3x3 stride-1 convs over planes at
+// least 16 wide with at most 1.5 MiB of transformed weights go to Winograd, every other KxK
+// conv, strided 1x1 convs
 // and 1x1 convs over small planes take the outvec kernel; 1x1 stride-1 convs over planes
 // bigger than 16x16 keep the SGEMM unless they have at most 16 output channels and more than
 // 256 input channels (else the SGEMM path reads X in place, conv_pointwise.h), and so do 1x1
@@ -200,16 +202,17 @@ TEST(CpuConvOutvec, PathRule) {
     return KilnConv2dShape{1, C, HW, HW, M, k, k, stride, stride, pad, pad, pad, pad, 1, 1, 1};
   };
   const DenseConvPath O = DenseConvPath::OutVec, G = DenseConvPath::Gemm;
+  const DenseConvPath W = DenseConvPath::Winograd;  // conv_winograd.h
   struct Want {
     KilnConv2dShape s;
     DenseConvPath avx512, avx2;
   };
   const Want wants[] = {
-      {shape(3, 224, 64, 7, 2, 3), O, O},     {shape(64, 56, 64, 3, 1, 1), O, O},
-      {shape(64, 56, 128, 3, 2, 1), O, O},    {shape(128, 28, 128, 3, 1, 1), O, O},
+      {shape(3, 224, 64, 7, 2, 3), O, O},     {shape(64, 56, 64, 3, 1, 1), W, O},
+      {shape(64, 56, 128, 3, 2, 1), O, O},    {shape(128, 28, 128, 3, 1, 1), W, O},
       {shape(256, 14, 256, 3, 1, 1), O, G},   {shape(512, 7, 512, 3, 1, 1), O, G},
       {shape(256, 14, 512, 1, 2, 0), O, O},   {shape(512, 28, 1024, 1, 2, 0), G, G},
-      {shape(32, 26, 64, 3, 1, 0), O, O},     {shape(1024, 14, 256, 1, 1, 0), O, G},
+      {shape(32, 26, 64, 3, 1, 0), W, O},     {shape(1024, 14, 256, 1, 1, 0), O, G},
       {shape(2048, 7, 512, 1, 1, 0), O, G},   {shape(64, 56, 256, 1, 1, 0), G, G},
       {shape(1024, 14, 2048, 1, 2, 0), G, G}, {shape(32, 112, 16, 1, 1, 0), G, O},
       {shape(384, 112, 16, 1, 1, 0), O, O},

@@ -1,8 +1,9 @@
 // The pointwise-rows 1x1 convolution (conv_pointwise.h) against the reference Conv: random
 // 1x1 stride-1 shapes on the GEMM path (output channels off the 14-row panels, pixel counts
-// off the 32-pixel strips, K up to the L1 limit, several images and groups), bias / ReLU /
-// residual `post` epilogues, every ISA (the path is taken on AVX-512 only), bit-identical
-// results for 1, 2 and 3 threads, and the SGEMM's result when the path is switched off.
+// off the 32-pixel strips, K up to the L1 limit and deeper in K blocks, several images and
+// groups), bias / ReLU / residual `post` epilogues, every ISA (the path is taken on AVX-512
+// only), bit-identical results for 1, 2 and 3 threads, and the SGEMM's result when the path
+// is switched off.
 #include <algorithm>
 
 #include "runtime/kernels/cpu/conv.h"
@@ -77,7 +78,9 @@ void check(const Case& c, std::mt19937& rng, ThreadPool* p2, ThreadPool* p3) {
   for (cpu::Isa isa : supported_isas()) {
     ForceIsa force(isa);
     const bool taken = cpu::pointwise_rows_preferred(cpu::sgemm_kernel(isa), mg, kg, p);
-    EXPECT_EQ(taken, isa == cpu::Isa::Avx512 && kg <= cpu::kPointwiseRowsMaxK) << describe(c, isa);
+    const bool deep = kg <= cpu::sgemm_kernel(isa).kc && mg <= cpu::kPointwiseRowsDeepMaxM;
+    EXPECT_EQ(taken, isa == cpu::Isa::Avx512 && (kg <= cpu::kPointwiseRowsMaxK || deep))
+        << describe(c, isa);
     std::vector<int> visits(want.size(), 0);
     const std::vector<float> one = run(c, d, nullptr, &visits);
     expect_all_close(one.data(), want.data(), static_cast<int64_t>(want.size()), tol,
@@ -128,7 +131,9 @@ TEST(CpuConvPointwise, RandomShapesMatchReferenceOnEveryThreadCount) {
 }
 
 // Big enough for the thread split (and the next-strip prefetches), M = 14k + 1 (the SGEMM's
-// one-row kernel), partial last strips, and K at the L1 limit.
+// one-row kernel), partial last strips, K at the L1 limit, and deeper K in K blocks (partial
+// sums in Y: still the SGEMM's bits) or, for too many channels or K past the packed K block,
+// on the SGEMM.
 TEST(CpuConvPointwise, ThreadedShapesWithResidual) {
   std::mt19937 rng(44);
   ThreadPool p2(2), p3(3);
@@ -136,6 +141,11 @@ TEST(CpuConvPointwise, ThreadedShapesWithResidual) {
       {1, 64, 28, 28, 71, 1, true, true, true},
       {2, 256, 9, 23, 29, 1, true, false, true},
       {1, 40, 56, 17, 96, 1, false, true, false},
+      {1, 520, 13, 29, 50, 1, true, true, true},
+      {2, 300, 11, 9, 43, 1, false, true, false},
+      {1, 1024, 9, 7, 128, 1, true, false, true},
+      {1, 300, 5, 7, 129, 1, true, true, false},
+      {1, 1100, 3, 11, 20, 1, true, false, false},
   };
   for (const Case& c : cases) check(c, rng, &p2, &p3);
 }

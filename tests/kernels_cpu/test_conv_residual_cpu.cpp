@@ -1,7 +1,8 @@
 // kiln_conv2d_residual (a residual of Y's shape added after the bias, before the ReLU) on every
 // conv path and ISA: the same bits as the generated `post` epilogue it replaces (residual add
 // then `v < 0 ? 0 : v` on finished blocks), close to the reference Conv + Add (+ Relu), each
-// element given to the caller's `post` once, afterwards, and identical for 1 and 2 threads.
+// element given to the caller's `post` once, afterwards, and identical for 1 and 2 threads and
+// with Y passed as its own residual (in place).
 #include <cstring>
 #include <optional>
 
@@ -60,19 +61,22 @@ struct Case {
 };
 
 // Y through kiln_conv2d_residual (in_kernel) or the generated-epilogue equivalent: ReLU off
-// in the kernel, the residual and ReLU in `post`.
+// in the kernel, the residual and ReLU in `post`. `in_place`: Y starts as the residual and is
+// passed as it (an in-place Add).
 std::vector<float> run(const Case& c, const std::vector<float>& packed, const Tensor& x,
-                       const Tensor& b, const Tensor& res, bool in_kernel, ThreadPool* pool) {
+                       const Tensor& b, const Tensor& res, bool in_kernel, ThreadPool* pool,
+                       bool in_place = false) {
   const int64_t oh = kiln_conv2d_output_height(&c.s), ow = kiln_conv2d_output_width(&c.s);
   const size_t n = static_cast<size_t>(c.s.N * c.s.M * oh * ow);
   std::vector<float> y(n, -7.0f), seen(n, 99.0f);
+  if (in_place) y.assign(res.data<float>(), res.data<float>() + n);
   std::vector<int> visits(n, 0);
   Run r{y.data(), in_kernel ? nullptr : res.data<float>(), c.relu, &visits, &seen};
   const KilnGemmEpilogue ep{c.bias ? b.data<float>() : nullptr, nullptr,
                             in_kernel && c.relu ? 1 : 0, &Run::post, &r};
   if (in_kernel) {
-    kiln_conv2d_residual(&c.s, packed.data(), x.data<float>(), &ep, res.data<float>(), y.data(),
-                         pool);
+    kiln_conv2d_residual(&c.s, packed.data(), x.data<float>(), &ep,
+                         in_place ? y.data() : res.data<float>(), y.data(), pool);
   } else {
     kiln_conv2d_ex(&c.s, packed.data(), x.data<float>(), &ep, y.data(), pool);
   }
@@ -118,6 +122,10 @@ void check(const Case& c, std::optional<DenseConvPath> path, bool pointwise_rows
     const std::vector<float> got = run(c, packed, x, b, res, true, nullptr);
     EXPECT_TRUE(same_bits(got, run(c, packed, x, b, res, false, nullptr))) << label;
     EXPECT_TRUE(same_bits(got, run(c, packed, x, b, res, true, two))) << label << " 2 threads";
+    EXPECT_TRUE(same_bits(got, run(c, packed, x, b, res, true, nullptr, true))) << label
+                                                                                 << " in place";
+    EXPECT_TRUE(same_bits(got, run(c, packed, x, b, res, true, two, true)))
+        << label << " in place, 2 threads";
     expect_all_close(got.data(), want.data(), static_cast<int64_t>(want.size()),
                      2e-6 * static_cast<double>(s.C / s.group * s.KH * s.KW + 8), label);
   }
@@ -153,6 +161,11 @@ TEST(CpuConvResidual, EveryPathMatchesThePostEpilogueBitForBit) {
   // Big enough to split over threads.
   check({shape(1, 64, 20, 20, 96, 1, 1, 0), true, true}, std::nullopt, true, rng, &two,
         "pointwise rows, threaded");
+  // Pointwise rows over K > 256 in K blocks (the residual on the last one only).
+  check({shape(1, 600, 17, 19, 45, 1, 1, 0), true, true}, std::nullopt, true, rng, &two,
+        "pointwise rows, K blocks");
+  check({shape(2, 300, 20, 17, 29, 1, 1, 0), false, true}, std::nullopt, true, rng, &two,
+        "pointwise rows, K blocks, 2 images");
   check({shape(1, 32, 14, 14, 64, 3, 1, 1), true, true}, DenseConvPath::OutVec, true, rng, &two,
         "outvec, threaded");
   // Grouped (SGEMM per group) and depthwise.

@@ -162,7 +162,9 @@ TEST(CpuSgemm, LargeKAndBlockBoundaries) {
         GemmCase{false, true, 351, 1061, 300, 1.0f, 0.0f, 0, 0, 0, true, true, true},
         // One-row tiles (the GEMV kernel: even and odd k summed apart), odd K across blocks.
         GemmCase{false, false, 1, 70, 2049, 1.0f, 0.5f},
-        GemmCase{true, true, 15, 33, 1025, -1.0f, 0.0f}}) {
+        GemmCase{true, true, 15, 33, 1025, -1.0f, 0.0f},
+        // Narrow N whose 3 column panels split unevenly over 2 threads: M is split instead.
+        GemmCase{false, false, 150, 70, 130, 1.0f, 0.5f, 0, 0, 0, true, false, true}}) {
     check_case(g, rng, &pool);
   }
 }
@@ -241,7 +243,9 @@ TEST(CpuSgemm, ThreadCountsGiveIdenticalResults) {
   for (const GemmCase& g :
        {GemmCase{false, false, 200, 300, 150, 1.0f, 0.5f},
         GemmCase{true, false, 61, 1500, 270, 0.7f, 1.0f},
-        GemmCase{false, true, 700, 20, 64, 1.0f, 0.0f, 0, 0, 0, true, true, true}}) {
+        GemmCase{false, true, 700, 20, 64, 1.0f, 0.0f, 0, 0, 0, true, true, true},
+        // Three column panels over 2 threads split unevenly: the driver splits M instead.
+        GemmCase{false, false, 150, 70, 130, 1.0f, 0.0f, 0, 0, 0, true, false, true}}) {
     const GemmData d = make_data(g, rng);
     for (cpu::Isa isa : supported_isas()) {
       ForceIsa force(isa);

@@ -10,9 +10,11 @@
 #include <vector>
 
 #include "runtime/kernels/cpu/conv_direct.h"
+#include "runtime/kernels/cpu/conv_fewtaps.h"
 #include "runtime/kernels/cpu/conv_im2col_source.h"
 #include "runtime/kernels/cpu/conv_outvec.h"
 #include "runtime/kernels/cpu/conv_pointwise.h"
+#include "runtime/kernels/cpu/conv_winograd.h"
 #include "runtime/kernels/cpu/depthwise_conv.h"
 #include "runtime/kernels/cpu/half_convert.h"
 #include "runtime/kernels/cpu/sgemm_pack.h"
@@ -22,7 +24,14 @@ namespace kiln::cpu {
 namespace {
 
 // Stored in packed headers (and so in .kiln files): never renumber.
-enum class ConvPath : int32_t { Gemm = 1, Depthwise = 2, Direct = 3, OutVec = 4 };
+enum class ConvPath : int32_t {
+  Gemm = 1,
+  Depthwise = 2,
+  Direct = 3,
+  OutVec = 4,
+  FewTaps = 5,
+  Winograd = 6
+};
 
 // Precedes the packed weights; 64 bytes keeps what follows 64-byte aligned.
 struct alignas(64) ConvPackHeader {
@@ -33,9 +42,11 @@ struct alignas(64) ConvPackHeader {
 };
 constexpr uint32_t kConvPackMagic = 0x4b43504bu;  // "KCPK"
 // fp16 layout: the header, then per group its 64-byte SGEMM pack header and its floats as
-// fp16 padded to 64 bytes (depthwise, direct: the floats as fp16).
+// fp16 padded to 64 bytes (depthwise, direct: the floats as fp16). Winograd's transformed
+// weights are not fp16-exact, so its "half" packing is the f32 one (magic included).
 constexpr uint32_t kConvPackHalfMagic = 0x4843504bu;  // "KCPH"
 thread_local ScratchBuffer t_widened;
+thread_local ScratchBuffer t_residual_copy;
 static_assert(sizeof(ConvPackHeader) == 64);
 
 // Below this many multiply-adds per (image, group) GEMM, parallelize over images and groups.
@@ -107,12 +118,33 @@ ConvPath pick_path(const KilnConv2dShape& s) {
 size_t flat_payload_floats(const KilnConv2dShape& s, ConvPath path, Isa isa) {
   if (path == ConvPath::Depthwise) return static_cast<size_t>(s.M * s.KH * s.KW);
   if (path == ConvPath::OutVec) return outvec_packed_floats(s, isa);
+  if (path == ConvPath::FewTaps) return fewtaps_packed_floats(s);
+  if (path == ConvPath::Winograd) return winograd_packed_floats(s);
   return direct_packed_floats(s);
 }
 
 bool is_pointwise(const KilnConv2dShape& s) {
   return s.KH == 1 && s.KW == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 &&
          s.pad_left == 0 && s.pad_bottom == 0 && s.pad_right == 0;
+}
+
+// Whether the path these weights take may read the residual from Y itself (an in-place Add):
+// true where the tiles add it while storing, reading each element's residual just before
+// writing that element (AVX-512 outvec; pointwise rows over one K block). `post` on finished
+// blocks and K blocks summed in Y would read values Y already overwrote.
+bool residual_may_alias_y(const KilnConv2dShape& s, const ConvPackHeader& h, int64_t pixels) {
+  if (h.path == static_cast<int32_t>(ConvPath::FewTaps) ||
+      h.path == static_cast<int32_t>(ConvPath::Winograd)) {
+    return true;  // their tiles read each residual element just before writing it
+  }
+  if (h.path == static_cast<int32_t>(ConvPath::OutVec)) {
+    return h.isa == static_cast<int32_t>(Isa::Avx512);
+  }
+  if (h.path != static_cast<int32_t>(ConvPath::Gemm) || !is_pointwise(s)) return false;
+  const int64_t kg = s.C / s.group;
+  return pointwise_rows_preferred(sgemm_kernel(static_cast<Isa>(h.isa)), s.M / s.group, kg,
+                                  pixels) &&
+         pointwise_k_block(kg) == kg;
 }
 
 // Bytes of one group's packed A, rounded to keep every group 64-byte aligned.
@@ -136,7 +168,7 @@ ConvPackHeader read_header(const KilnConv2dShape& s, const void* packed) {
   std::memcpy(&h, packed, sizeof h);
   if (h.magic != kConvPackMagic) bad_shape("weights were not packed by kiln_conv2d_pack_weights");
   if (h.path < static_cast<int32_t>(ConvPath::Gemm) ||
-      h.path > static_cast<int32_t>(ConvPath::OutVec)) {
+      h.path > static_cast<int32_t>(ConvPath::Winograd)) {
     bad_shape("packed weights name an unknown path " + std::to_string(h.path));
   }
   if (h.C != s.C || h.M != s.M || h.KH != s.KH || h.KW != s.KW || h.group != s.group) {
@@ -188,6 +220,13 @@ void kiln_conv2d_pack_weights(const KilnConv2dShape* s, const float* weights, vo
     std::memcpy(out, weights, sizeof(float) * static_cast<size_t>(s->M * s->KH * s->KW));
     return;
   }
+  if (path == ConvPath::Winograd) {
+    return pack_winograd_weights(*s, weights, reinterpret_cast<float*>(out));
+  }
+  if (path == ConvPath::FewTaps) {  // the weights as they are
+    std::memcpy(out, weights, sizeof(float) * fewtaps_packed_floats(*s));
+    return;
+  }
   if (path == ConvPath::Direct) {
     return pack_direct_weights(*s, weights, reinterpret_cast<float*>(out));
   }
@@ -204,6 +243,7 @@ void kiln_conv2d_pack_weights(const KilnConv2dShape* s, const float* weights, vo
 size_t kiln_conv2d_packed_weights_half_size(const KilnConv2dShape* s) {
   validate(*s);
   const ConvPath path = pick_path(*s);
+  if (path == ConvPath::Winograd) return kiln_conv2d_packed_weights_size(s);
   if (path != ConvPath::Gemm) {
     return sizeof(ConvPackHeader) + sizeof(uint16_t) * flat_payload_floats(*s, path, active_isa());
   }
@@ -211,6 +251,7 @@ size_t kiln_conv2d_packed_weights_half_size(const KilnConv2dShape* s) {
 }
 
 void kiln_conv2d_pack_weights_half(const KilnConv2dShape* s, const float* weights, void* packed) {
+  if (pick_path(*s) == ConvPath::Winograd) return kiln_conv2d_pack_weights(s, weights, packed);
   std::vector<char> f32(kiln_conv2d_packed_weights_size(s));
   kiln_conv2d_pack_weights(s, weights, f32.data());
   ConvPackHeader h;
@@ -292,6 +333,12 @@ void kiln_conv2d_residual(const KilnConv2dShape* shape, const void* packed_weigh
   const int64_t oh = kiln_conv2d_output_height(shape), ow = kiln_conv2d_output_width(shape);
   const ConvPackHeader h = read_header(s, packed_weights);
   if (s.N == 0) return;
+  if (residual == Y && residual && !residual_may_alias_y(s, h, oh * ow)) {
+    const size_t n = static_cast<size_t>(s.N * s.M * oh * ow);
+    float* copy = t_residual_copy.floats(n);
+    std::memcpy(copy, residual, n * sizeof(float));
+    residual = copy;
+  }
   // Paths without the residual in their tiles get it (and the ReLU after it) on finished
   // blocks, through a `post` that then calls the caller's.
   ResidualPost block_residual{Y, residual, user_ep.relu != 0, user_ep.post, user_ep.post_closure};
@@ -312,6 +359,28 @@ void kiln_conv2d_residual(const KilnConv2dShape* shape, const void* packed_weigh
       bad_shape("weights were packed for AVX-512, which this CPU lacks");
     }
     direct_conv(s, oh, ow, reinterpret_cast<const float*>(payload(packed_weights)), X, ep, Y, pool);
+    return;
+  }
+  if (h.path == static_cast<int32_t>(ConvPath::Winograd)) {
+    if (!isa_supported(Isa::Avx512)) {
+      bad_shape("weights were packed for AVX-512, which this CPU lacks");
+    }
+    if (!winograd_conv_supported(s)) {
+      bad_shape("packed weights name the Winograd path for this shape");
+    }
+    winograd_conv(s, oh, ow, reinterpret_cast<const float*>(payload(packed_weights)), X, user_ep,
+                  residual, Y, pool);
+    return;
+  }
+  if (h.path == static_cast<int32_t>(ConvPath::FewTaps)) {
+    if (!isa_supported(Isa::Avx512)) {
+      bad_shape("weights were packed for AVX-512, which this CPU lacks");
+    }
+    if (!fewtaps_conv_supported(s)) {
+      bad_shape("packed weights name the few-taps path for this shape");
+    }
+    fewtaps_conv(s, oh, ow, reinterpret_cast<const float*>(payload(packed_weights)), X, user_ep,
+                 residual, Y, pool);
     return;
   }
   if (h.path == static_cast<int32_t>(ConvPath::OutVec)) {

@@ -10,7 +10,9 @@
 #include <vector>
 
 #include "runtime/kernels/cpu/conv_direct.h"
+#include "runtime/kernels/cpu/conv_fewtaps.h"
 #include "runtime/kernels/cpu/conv_pointwise.h"
+#include "runtime/kernels/cpu/conv_winograd.h"
 #include "runtime/kernels/cpu/sgemm_pack.h"
 #include "runtime/threadpool/thread_pool.h"
 
@@ -32,6 +34,9 @@ constexpr int64_t kPointwiseGemmPixels = 256;
 // with more than kAvx2WeightBytes, go to the SGEMM (see the rule).
 constexpr int64_t kAvx512PointwiseWeightBytes = int64_t{3} << 19;  // 1.5 MiB
 constexpr int64_t kAvx2WeightBytes = int64_t{768} << 10;
+// The Winograd path's bounds (see the rule).
+constexpr int64_t kWinogradMinWidth = 16;
+constexpr size_t kWinogradMaxWeightBytes = size_t{3} << 19;  // 1.5 MiB
 
 bool pointwise_stride1(const KilnConv2dShape& s) {
   return s.KH == 1 && s.KW == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 &&
@@ -115,6 +120,8 @@ void force_dense_conv_path(const DenseConvPath* path) {
 DenseConvPath pick_dense_conv_path(const KilnConv2dShape& s, Isa isa) {
   const bool outvec = outvec_conv_supported(s, isa);
   const bool pixel_direct = isa == Isa::Avx512 && direct_conv_preferred(s);
+  const bool fewtaps = isa == Isa::Avx512 && fewtaps_conv_supported(s);
+  const bool winograd = isa == Isa::Avx512 && winograd_conv_supported(s);
   switch (static_cast<DenseConvPath>(g_forced.load())) {
     case DenseConvPath::Gemm:
       return DenseConvPath::Gemm;
@@ -123,6 +130,12 @@ DenseConvPath pick_dense_conv_path(const KilnConv2dShape& s, Isa isa) {
       break;
     case DenseConvPath::OutVec:
       if (outvec) return DenseConvPath::OutVec;
+      break;
+    case DenseConvPath::FewTaps:
+      if (fewtaps) return DenseConvPath::FewTaps;
+      break;
+    case DenseConvPath::Winograd:
+      if (winograd) return DenseConvPath::Winograd;
       break;
   }
   // The rule, from kiln_bench_kernels --conv-ab [--avx2] on the dense layers of ResNet-18/50,
@@ -139,6 +152,21 @@ DenseConvPath pick_dense_conv_path(const KilnConv2dShape& s, Isa isa) {
   const int64_t weight_bytes = 4 * s.M * (s.C / s.group) * s.KH * s.KW;
   const bool one_by_one = s.KH == 1 && s.KW == 1;
   if (isa == Isa::Avx512) {
+    // KxK convs with at most 16 taps per output spend more in the outvec tiles' transposes
+    // and stores than in their FMAs (MNIST's 3x3 over one channel, 1->32 at 28x28, 1 thread:
+    // few-taps 0.0028 vs outvec 0.0055 ms at b1, 0.255 vs 0.34 at b64).
+    if (fewtaps && s.KH * s.KW > 1) return DenseConvPath::FewTaps;
+    // 3x3 stride-1 convs over planes at least 16 wide whose transformed weights stay in L2:
+    // Winograd F(2x2, 3x3), 2.25x fewer FMAs (1 thread, same run: MNIST 32->64 at 26x26
+    // 0.068 vs outvec 0.103 ms, at b64 5.2 vs 6.6; ResNet-18's 64->64 at 56x56 0.80 vs 1.17,
+    // 128->128 at 28x28 0.71 vs 1.13). Narrower planes leave too few tiles per work item (and
+    // 16-lane vectors half empty), bigger weights stream from memory once per item.
+    if (winograd) {
+      const int64_t ow = s.W + s.pad_left + s.pad_right - 2;
+      if (ow >= kWinogradMinWidth && winograd_packed_floats(s) * 4 <= kWinogradMaxWeightBytes) {
+        return DenseConvPath::Winograd;
+      }
+    }
     // The GEMM path runs those with X read in place when K <= kPointwiseRowsMaxK
     // (conv_pointwise.h), which also beats the outvec kernel on few output channels.
     if (pointwise_stride1(s) && s.H * s.W > kPointwiseGemmPixels &&
@@ -302,8 +330,8 @@ struct Plan {
 
 };
 
-// Zero-bordered source rows [row0, row0 + rows) of input channels [c0, c0 + nc) of image x
-// (channel plane `chan_stride` floats apart in dst).
+}  // namespace
+
 void fill_padded(const KilnConv2dShape& s, int64_t sw_cols, const float* x, int64_t c0, int64_t nc,
                  int64_t row0, int64_t rows, int64_t chan_stride, float* dst) {
   for (int64_t c = 0; c < nc; ++c) {
@@ -320,8 +348,6 @@ void fill_padded(const KilnConv2dShape& s, int64_t sw_cols, const float* x, int6
     }
   }
 }
-
-}  // namespace
 
 void outvec_conv(const KilnConv2dShape& s, Isa isa, int64_t out_h, int64_t out_w,
                  const float* packed, const float* x, const KilnGemmEpilogue& ep,

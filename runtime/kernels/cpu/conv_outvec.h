@@ -26,7 +26,13 @@ class ThreadPool;
 namespace kiln::cpu {
 
 // The dense (not depthwise) convolution paths packing chooses between.
-enum class DenseConvPath : int32_t { Gemm = 1, PixelDirect = 3, OutVec = 4 };
+enum class DenseConvPath : int32_t {
+  Gemm = 1,
+  PixelDirect = 3,
+  OutVec = 4,
+  FewTaps = 5,
+  Winograd = 6
+};
 
 // The selection rule (see conv_outvec.cpp): which path packing picks for this non-depthwise
 // shape on `isa`.
@@ -56,6 +62,12 @@ void pack_outvec_weights(const KilnConv2dShape& s, Isa isa, const float* weights
 void outvec_conv(const KilnConv2dShape& s, Isa isa, int64_t out_h, int64_t out_w,
                  const float* packed, const float* x, const KilnGemmEpilogue& ep,
                  const float* residual, float* y, ThreadPool* pool);
+
+// Zero-bordered source rows [row0, row0 + rows) (padded coordinates) of input channels
+// [c0, c0 + nc) of image x, each sw_cols = W + pad_left + pad_right wide, channel planes
+// `chan_stride` floats apart in dst. Shared with the few-taps kernel.
+void fill_padded(const KilnConv2dShape& s, int64_t sw_cols, const float* x, int64_t c0, int64_t nc,
+                 int64_t row0, int64_t rows, int64_t chan_stride, float* dst);
 
 // One register tile, for the ISA files: panels [0, co) (wstride floats apart, each K x L) times
 // rows (1 or 2) x q pixels, pixel (r, i) at x + r * xrow + i * sw plus the tap offsets off[k];

@@ -14,8 +14,9 @@ namespace {
 
 using avx512::transpose16;
 
+// flatten: the transposes inline (as calls they take the tile through memory).
 template <int CO, int R, int Q, int SW>
-void tile(const OutvecTile& t) {
+__attribute__((flatten)) void tile(const OutvecTile& t) {
   constexpr int P = R * Q;
   __m512 acc[CO][P];
 #pragma GCC unroll 4
@@ -40,6 +41,24 @@ void tile(const OutvecTile& t) {
     }
   }
   const __m512 zero = _mm512_setzero_ps();
+  // The bias (one per lane: lanes are channels) and, without a residual, the ReLU go on the
+  // accumulators before the transpose: CO * P operations instead of one per stored vector.
+#pragma GCC unroll 4
+  for (int j = 0; j < CO; ++j) {
+    if (16 * j >= t.channels) break;
+    if (t.bias) {
+      const __m512 b = _mm512_maskz_loadu_ps(avx512::lanes(t.channels - 16 * j), t.bias + 16 * j);
+#pragma GCC unroll 28
+      for (int i = 0; i < P; ++i) acc[j][i] = _mm512_add_ps(acc[j][i], b);
+    }
+    if (t.relu && !t.res) {
+      // The mask form: GCC 12's plain _mm512_max_ps trips -Wmaybe-uninitialized.
+#pragma GCC unroll 28
+      for (int i = 0; i < P; ++i) {
+        acc[j][i] = _mm512_mask_max_ps(acc[j][i], 0xFFFF, acc[j][i], zero);
+      }
+    }
+  }
 #pragma GCC unroll 4
   for (int j = 0; j < CO; ++j) {
     const int c0 = 16 * j;
@@ -59,14 +78,10 @@ void tile(const OutvecTile& t) {
         const float* res = t.res ? t.res + row * t.yrow + q : nullptr;
         for (int c = 0; c < nc; ++c) {
           __m512 o = r[c];
-          if (t.bias) o = _mm512_add_ps(o, _mm512_set1_ps(t.bias[c0 + c]));
           if (res) {
             o = _mm512_add_ps(o, _mm512_maskz_loadu_ps(m, res + (c0 + c) * t.ldy));
             // v < 0 ? 0 : v, as the generated epilogue this replaces (keeps -0 and NaN).
             if (t.relu) o = _mm512_mask_mov_ps(o, _mm512_cmp_ps_mask(o, zero, _CMP_LT_OQ), zero);
-          } else if (t.relu) {
-            // The mask form: GCC 12's plain _mm512_max_ps trips -Wmaybe-uninitialized.
-            o = _mm512_mask_max_ps(o, 0xFFFF, o, zero);
           }
           _mm512_mask_storeu_ps(y + (c0 + c) * t.ldy, m, o);
         }

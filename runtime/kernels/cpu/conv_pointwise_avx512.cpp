@@ -16,12 +16,22 @@ inline __mmask16 lane_mask(int n) {
                  : static_cast<__mmask16>(n <= 0 ? 0u : (1u << n) - 1u);
 }
 
-template <int Rows>
+// Half: at most 16 columns (the last strip of a 28x28 plane), so only the first vector of
+// each row is computed (the second is masked off when stored anyway).
+template <int Rows, bool Half>
 void tile_rows(const PointwiseTile& t) {
   const __mmask16 m0 = lane_mask(t.cols), m1 = lane_mask(t.cols - 16);
   __m512 acc0[Rows], acc1[Rows];
+  if (t.from_y) {
 #pragma GCC unroll 14
-  for (int i = 0; i < Rows; ++i) acc0[i] = acc1[i] = _mm512_setzero_ps();
+    for (int i = 0; i < Rows; ++i) {
+      acc0[i] = _mm512_maskz_loadu_ps(m0, t.y + i * t.ldy);
+      acc1[i] = _mm512_maskz_loadu_ps(m1, t.y + i * t.ldy + 16);
+    }
+  } else {
+#pragma GCC unroll 14
+    for (int i = 0; i < Rows; ++i) acc0[i] = acc1[i] = _mm512_setzero_ps();
+  }
   const float* a = t.a;
   // The residual rows stream from memory, Rows lines a plane apart per tile, which the
   // hardware prefetchers do not follow: each tile pulls its rows of a later strip into L2.
@@ -45,13 +55,28 @@ void tile_rows(const PointwiseTile& t) {
       _mm_prefetch(reinterpret_cast<const char*>(t.next + row + 16), _MM_HINT_T1);
     }
     const __m512 b0 = _mm512_maskz_loadu_ps(m0, t.x + row);
-    const __m512 b1 = _mm512_maskz_loadu_ps(m1, t.x + row + 16);
+    if constexpr (Half) {
+#pragma GCC unroll 14
+      for (int i = 0; i < Rows; ++i) {
+        acc0[i] = _mm512_fmadd_ps(_mm512_set1_ps(a[k * kPointwiseRows + i]), b0, acc0[i]);
+      }
+    } else {
+      const __m512 b1 = _mm512_maskz_loadu_ps(m1, t.x + row + 16);
+#pragma GCC unroll 14
+      for (int i = 0; i < Rows; ++i) {
+        const __m512 ai = _mm512_set1_ps(a[k * kPointwiseRows + i]);
+        acc0[i] = _mm512_fmadd_ps(ai, b0, acc0[i]);
+        acc1[i] = _mm512_fmadd_ps(ai, b1, acc1[i]);
+      }
+    }
+  }
+  if (!t.last) {
 #pragma GCC unroll 14
     for (int i = 0; i < Rows; ++i) {
-      const __m512 ai = _mm512_set1_ps(a[k * kPointwiseRows + i]);
-      acc0[i] = _mm512_fmadd_ps(ai, b0, acc0[i]);
-      acc1[i] = _mm512_fmadd_ps(ai, b1, acc1[i]);
+      _mm512_mask_storeu_ps(t.y + i * t.ldy, m0, acc0[i]);
+      _mm512_mask_storeu_ps(t.y + i * t.ldy + 16, m1, acc1[i]);
     }
+    return;
   }
   const __m512 zero = _mm512_setzero_ps();
 #pragma GCC unroll 14
@@ -80,16 +105,18 @@ void tile_rows(const PointwiseTile& t) {
   }
 }
 
-template <int... R>
+template <bool Half, int... R>
 constexpr auto make_table(std::integer_sequence<int, R...>) {
-  return std::array<void (*)(const PointwiseTile&), sizeof...(R)>{&tile_rows<R + 1>...};
+  return std::array<void (*)(const PointwiseTile&), sizeof...(R)>{&tile_rows<R + 1, Half>...};
 }
 
 }  // namespace
 
 void pointwise_tile_avx512(int rows, const PointwiseTile& t) {
-  static constexpr auto table = make_table(std::make_integer_sequence<int, kPointwiseRows>{});
-  table[static_cast<size_t>(rows - 1)](t);
+  static constexpr auto full =
+      make_table<false>(std::make_integer_sequence<int, kPointwiseRows>{});
+  static constexpr auto half = make_table<true>(std::make_integer_sequence<int, kPointwiseRows>{});
+  (t.cols <= kPointwiseCols / 2 ? half : full)[static_cast<size_t>(rows - 1)](t);
 }
 
 }  // namespace kiln::cpu

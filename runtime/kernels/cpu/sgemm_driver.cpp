@@ -57,6 +57,19 @@ TileGrid plan_tiles(const SgemmKernel& kern, const Blocking& bl, int64_t M, int6
     g.n_tiles = std::min(n_panels, round_up(g.n_tiles, threads));
     if (g.n_tiles < threads) {
       g.m_tiles = std::min(m_panels, (threads + g.n_tiles - 1) / g.n_tiles);
+    } else if (N <= bl.nc) {
+      // A narrow C whose column panels do not divide evenly (7 panels of a 14x14 plane over
+      // 2 threads: 4 + 3, a 12% loss) splits M instead when that is clearly more even: each
+      // thread then packs all of B, one block, which is small next to its share of M, and
+      // reads only its rows of A (conv weights, often from memory) instead of all of them.
+      const int64_t n_max = (n_panels + threads - 1) / threads;
+      const int64_t m_max = (m_panels + threads - 1) / threads;
+      const double n_even = static_cast<double>(n_panels) / static_cast<double>(threads * n_max);
+      const double m_even = static_cast<double>(m_panels) / static_cast<double>(threads * m_max);
+      if (m_even > n_even + 0.05) {
+        g.n_tiles = 1;
+        g.m_tiles = threads;
+      }
     }
   }
   return g;
