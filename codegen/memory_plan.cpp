@@ -29,6 +29,9 @@ struct Buffer {
   uint64_t bytes;  // rounded up to the alignment
   int first, last;
   uint64_t offset = 0;
+  int last_reader = -1;       // the node reading it at step `last` (-1: none, or its producer)
+  bool shared_last = false;   // another node reads it at that step too
+  bool merged = false;        // taken over by another buffer (in place): not placed
 };
 
 bool overlaps_in_time(const Buffer& a, const Buffer& b) {
@@ -52,6 +55,13 @@ uint64_t best_fit_offset(const Buffer& b, const std::vector<const Buffer*>& plac
     cursor = std::max(cursor, end);
   }
   return best != UINT64_MAX ? best : cursor;
+}
+
+// The first input slot of `n` that reads `v`.
+int input_index_of(const Node* n, const Value* v) {
+  for (size_t k = 0; k < n->inputs().size(); ++k)
+    if (n->input(static_cast<int>(k)) == v) return static_cast<int>(k);
+  return -1;
 }
 
 }  // namespace
@@ -86,7 +96,8 @@ MemoryPlan plan_memory(const Graph& g, const PlanSchedule* schedule) {
 
   for (size_t i = 0; i < nodes.size(); ++i) {
     const Node* n = nodes[i].get();
-    const int at = schedule ? schedule->step.at(i) : static_cast<int>(i);
+    const int at = schedule && !schedule->step.empty() ? schedule->step.at(i)
+                                                       : static_cast<int>(i);
     auto virtual_value = [&](const Value* v) {
       return schedule && schedule->unmaterialized.count(v) != 0;
     };
@@ -95,7 +106,14 @@ MemoryPlan plan_memory(const Graph& g, const PlanSchedule* schedule) {
       auto it = buffer_of.find(in);
       KILN_CHECK(it != buffer_of.end(), "memory plan: ", n->label(), " reads '", in->name(),
                  "' before it is produced (nodes are not in topological order)");
-      buffers[it->second].last = std::max(buffers[it->second].last, at);
+      Buffer& b = buffers[it->second];
+      if (at > b.last || b.last_reader < 0) {
+        b.last = std::max(b.last, at);
+        b.last_reader = static_cast<int>(i);
+        b.shared_last = false;
+      } else if (at == b.last && b.last_reader != static_cast<int>(i)) {
+        b.shared_last = true;
+      }
     }
     for (const Value* out : n->outputs()) {
       if (!out || outside.count(out) || virtual_value(out)) continue;
@@ -116,9 +134,46 @@ MemoryPlan plan_memory(const Graph& g, const PlanSchedule* schedule) {
     }
   }
 
+  // In place: an output takes over the offered input's buffer (the buffer then lives until the
+  // output's last use). In node order, so a chain of in-place nodes shares one buffer.
+  if (schedule && !schedule->in_place.empty()) {
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      const Node* n = nodes[i].get();
+      const auto offer = schedule->in_place.find(n);
+      if (offer == schedule->in_place.end()) continue;
+      const Value *in = offer->second, *out = n->output(0);
+      const int at = schedule->step.empty() ? static_cast<int>(i) : schedule->step.at(i);
+      if (!out || !buffer_of.count(in) || !buffer_of.count(out)) continue;
+      if (value_bytes(in) != value_bytes(out) || plan.slots.at(out).alias_of) continue;
+      const size_t bi = buffer_of.at(in), bo = buffer_of.at(out);
+      Buffer& keep = buffers[bi];
+      Buffer& gone = buffers[bo];
+      if (bi == bo || keep.last != at || keep.last_reader != static_cast<int>(i) ||
+          keep.shared_last)
+        continue;
+      bool read_otherwise = false;  // the node's other inputs must not live in that buffer
+      for (size_t k = 0; k < n->inputs().size(); ++k) {
+        const Value* v = n->input(static_cast<int>(k));
+        if (v && v != in && buffer_of.count(v) && buffer_of.at(v) == bi) read_otherwise = true;
+        if (v == in && k != static_cast<size_t>(input_index_of(n, in))) read_otherwise = true;
+      }
+      if (read_otherwise) continue;
+      keep.last = gone.last;
+      keep.last_reader = gone.last_reader;
+      keep.shared_last = gone.shared_last;
+      gone.merged = true;
+      for (auto& [v, b] : buffer_of) {
+        if (b != bo) continue;
+        b = bi;
+        plan.slots[v].alias_of = keep.root;
+      }
+    }
+  }
+
   // Largest first; ties by first use so the result does not depend on hash order.
   std::vector<Buffer*> order;
-  for (Buffer& b : buffers) order.push_back(&b);
+  for (Buffer& b : buffers)
+    if (!b.merged) order.push_back(&b);
   std::stable_sort(order.begin(), order.end(), [](const Buffer* a, const Buffer* b) {
     return a->bytes != b->bytes ? a->bytes > b->bytes : a->first < b->first;
   });

@@ -39,11 +39,17 @@ struct MemoryPlan {
 };
 
 // When a code generator fuses nodes, a node's work happens at its fused group's launch, not at
-// its own position: `step[i]` is when node i runs (non-decreasing along every edge), and values
-// in `unmaterialized` (a fused group's internal results) get no bytes at all.
+// its own position: `step[i]` is when node i runs (non-decreasing along every edge; empty: node
+// i at i), and values in `unmaterialized` (a fused group's internal results) get no bytes.
+//
+// `in_place` offers, per node, one of its inputs whose buffer its output may take over (a
+// kernel that reads each input element before writing the same output element, such as a
+// conv adding its residual while storing): the plan shares them when the input's buffer has
+// no reader after the node (nor another reader at the node's step) and both have the same size.
 struct PlanSchedule {
   std::vector<int> step;
   std::unordered_set<const Value*> unmaterialized;
+  std::unordered_map<const Node*, const Value*> in_place;
 };
 
 // Plans `g`, whose nodes must be in topological order and whose arena values have static

@@ -41,6 +41,11 @@ class Lowering {
     // plan both run at the first one's step, so nothing either of them reads is reused for what
     // either writes.
     PlanSchedule schedule = groups_.schedule;
+    // Residual convs add the residual while storing each output element, so their output may
+    // take over the residual's buffer when nothing reads it afterwards (kiln_conv2d_residual
+    // copies it first on paths that would read it late).
+    for (const auto& n : nodes)
+      if (const Value* z = in_place_residual(*n)) schedule.in_place[n.get()] = z;
     for (size_t i = 0; i + 1 < nodes.size(); ++i) {
       const int64_t chunk = pair_chunk(*nodes[i], *nodes[i + 1]);
       if (!chunk) continue;
@@ -50,7 +55,8 @@ class Lowering {
       schedule.step[i + 1] = schedule.step[i];
       ++i;
     }
-    out_.plan = plan_memory(g_, schedule.step.empty() ? nullptr : &schedule);
+    out_.plan = plan_memory(g_, schedule.step.empty() && schedule.in_place.empty() ? nullptr
+                                                                                   : &schedule);
     buffers_.emplace(g_, out_.plan, out_.weights);
     for (size_t i = 0; i < nodes.size(); ++i) {
       const Node* n = nodes[i].get();
@@ -254,6 +260,21 @@ class Lowering {
     const std::optional<KilnConv2dShape> s = conv2d_shape(n, x, w);
     if (!s || s->N != 1) return std::nullopt;
     return s;
+  }
+
+  // The residual of a conv that lower_conv gives the builtin's in-kernel residual (f32, Y's
+  // shape, then at most a ReLU), else null.
+  const Value* in_place_residual(const Node& n) {
+    if (n.op != OpKind::KilnFusedConv) return nullptr;
+    const Value *x = n.input(0), *w = n.input(1), *b = n.input(2), *z = n.input(3);
+    const Value* y = n.output(0);
+    bool relu = false;
+    if (!z || !is_f32(z) || !is_f32(x) || !is_f32(w) || !w->is_constant() ||
+        (b && !b->is_constant()) || x->type.shape.dims.size() != 4 || !is_f32(y) ||
+        !z->type.shape.is_static() || dims_of(z) != dims_of(y) ||
+        !conv_act_is_none_or_relu(n, &relu) || !conv2d_shape(n, x, w))
+      return nullptr;
+    return z;
   }
 
   // The channels per group when `a` then `b` run as an interleaved pair, else 0. Decided from

@@ -327,6 +327,51 @@ TEST(CpuCodegen, ExpansionAndDepthwiseRunInChannelGroups) {
   check_expansion_depthwise(1, "Clip", true);
 }
 
+// A residual conv whose residual is an intermediate read last by it writes its sum in place:
+// its Y argument is the residual's bytes (kiln_conv2d_residual adds each residual element just
+// before overwriting it, or copies the residual first), and the results match the reference.
+// Here t feeds conv1 and is the residual of conv2; conv2's output takes t's buffer.
+TEST(CpuCodegen, ResidualConvWritesInPlace) {
+  for (int64_t H : {20, 7}) {  // the pointwise-rows and the outvec paths
+    SCOPED_TRACE("H " + std::to_string(H));
+    const int64_t C = 32, W = H + 3;
+    Case c;
+    c.build = [=](Graph& g) {
+      Value* x = g.add_value("x", ValueType::of(DType::F32, {1, C, H, W}));
+      const auto conv = [&](Value* in, int k, const std::string& n) {
+        Attributes a;
+        a.set("pads", Attribute::of_ints({k / 2, k / 2, k / 2, k / 2}));
+        Value* y = g.add_value(n, ValueType::of(DType::F32, {1, C, H, W}));
+        const auto seed = static_cast<uint32_t>(50 + n.size() + k);
+        g.add_node(OpKind::Conv,
+                   {in, g.add_constant(n + "_w", random_tensor({C, C, k, k}, seed, -0.2f, 0.2f)),
+                    g.add_constant(n + "_b", random_tensor({C}, seed + 1))},
+                   {y}, a, n, 17);
+        return y;
+      };
+      Value* t = conv(x, 3, "conv0");
+      Value* a = conv(t, 3, "conv1");
+      Value* b = conv(a, 1, "conv2x");
+      Value* s = g.add_value("s", ValueType::of(DType::F32, {1, C, H, W}));
+      g.add_node(OpKind::Add, {b, t}, {s}, {}, "add", 17);
+      Value* r = g.add_value("r", ValueType::of(DType::F32, {1, C, H, W}));
+      g.add_node(OpKind::Relu, {s}, {r}, {}, "relu", 17);
+      g.inputs = {x};
+      g.outputs = {conv(r, 1, "conv3")};
+    };
+    c.inputs = {{"x", random_tensor({1, C, H, W}, 51)}};
+    const CompiledModel m = check_against_reference(c);
+    bool in_place = false;
+    for (const auto& l : m.meta.launches) {
+      if (l.params.size() != 18 || !(l.params[16] & 2)) continue;  // the residual conv
+      const auto& y = l.args.at(3);
+      const auto& z = l.args.at(static_cast<size_t>(l.params[17]));
+      in_place = y.kind == artifact::BufferKind::Arena && y.kind == z.kind && y.offset == z.offset;
+    }
+    EXPECT_TRUE(in_place);
+  }
+}
+
 TEST(CpuCodegen, GemmAndMatMulUsePackedWeights) {
   Case c;
   c.build = [](Graph& g) {

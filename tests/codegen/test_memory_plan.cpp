@@ -115,6 +115,80 @@ TEST(MemoryPlan, ViewOpsAliasTheirInput) {
   EXPECT_EQ(p.arena_bytes, 256u);
 }
 
+// In-place offers (PlanSchedule::in_place): an output takes over the offered input's buffer
+// when no node reads that buffer later or at the same step, nothing else the node reads lives
+// there, and the sizes match.
+TEST(MemoryPlan, InPlaceOffersTakeTheInputsBuffer) {
+  struct Variant {
+    const char* what;
+    bool later_reader, same_step_reader, other_size, read_twice;
+  };
+  for (const Variant& c : {Variant{"plain", false, false, false, false},
+                           Variant{"read later", true, false, false, false},
+                           Variant{"read at the same step", false, true, false, false},
+                           Variant{"other size", false, false, true, false},
+                           Variant{"read twice by the node", false, false, false, true}}) {
+    SCOPED_TRACE(c.what);
+    const bool shared = !c.later_reader && !c.same_step_reader && !c.other_size && !c.read_twice;
+    Graph g;
+    Value* x = val(g, "x", {64});
+    g.inputs = {x};
+    Value* a = val(g, "a", {c.other_size ? 32 : 64});
+    Value* b = val(g, "b", {64});
+    Value* s = val(g, "s", {64});
+    Value* t = val(g, "t", {64});
+    Value* y = val(g, "y", {64});
+    g.add_node(OpKind::Relu, {x}, {a});                                      // 0
+    g.add_node(OpKind::Relu, {x}, {b});                                      // 1
+    Node* sum = g.add_node(OpKind::Add, {c.read_twice ? a : b, a}, {s});     // 2: offered a
+    g.add_node(OpKind::Add, {s, c.later_reader || c.same_step_reader ? a : b}, {t});  // 3
+    g.add_node(OpKind::Add, {t, s}, {y});                                    // 4
+    g.outputs = {y};
+    PlanSchedule sched;
+    if (c.same_step_reader) sched.step = {0, 1, 2, 2, 4};  // node 3 fused into node 2's launch
+    sched.in_place[sum] = a;
+    const MemoryPlan p = plan_memory(g, &sched);
+    check_no_overlap(g, p);
+    if (shared) {
+      EXPECT_EQ(p.slot(s).alias_of, a);
+      EXPECT_EQ(p.slot(s).offset, p.slot(a).offset);
+      EXPECT_EQ(p.slot(a).last_node, 4) << "the buffer now lives until s's last reader";
+    } else {
+      EXPECT_EQ(p.slot(s).alias_of, nullptr);
+    }
+  }
+}
+
+// A chain of in-place offers (each input's last reader): all share the first buffer.
+TEST(MemoryPlan, InPlaceChainSharesOneBuffer) {
+  Graph g;
+  Value* x = val(g, "x", {64});
+  g.inputs = {x};
+  Value* r = val(g, "r", {64});
+  g.add_node(OpKind::Relu, {x}, {r});
+  PlanSchedule sched;
+  Value* cur = r;
+  for (int i = 0; i < 4; ++i) {
+    Value* side = val(g, "side" + std::to_string(i), {64});
+    g.add_node(OpKind::Relu, {x}, {side});
+    Value* out = val(g, "c" + std::to_string(i), {64});
+    sched.in_place[g.add_node(OpKind::Add, {side, cur}, {out})] = cur;
+    cur = out;
+  }
+  Value* y = val(g, "y", {64});
+  g.add_node(OpKind::Relu, {cur}, {y});
+  g.outputs = {y};
+  const MemoryPlan p = plan_memory(g, &sched);
+  check_no_overlap(g, p);
+  for (int i = 0; i < 4; ++i) {
+    const Value* c = g.find_value("c" + std::to_string(i));
+    ASSERT_TRUE(c);
+    EXPECT_EQ(p.slot(c).alias_of, r) << c->name();
+    EXPECT_EQ(p.slot(c).offset, p.slot(r).offset);
+  }
+  EXPECT_EQ(p.slot(r).last_node, 9);
+}
+
 TEST(MemoryPlan, NoAliasOfGraphInputsOrOutputs) {
   Graph g;
   Value* x = val(g, "x", {8});
@@ -151,6 +225,7 @@ TEST(MemoryPlan, FailsWithoutStaticShapes) {
 TEST(MemoryPlan, RandomGraphsNeverOverlap) {
   std::mt19937 rng(1234);
   uint64_t total_arena = 0, total_unshared = 0;
+  int offers_taken = 0;
   for (int trial = 0; trial < 200; ++trial) {
     Graph g;
     std::vector<Value*> pool;
@@ -162,6 +237,7 @@ TEST(MemoryPlan, RandomGraphsNeverOverlap) {
     }
     pool.push_back(g.add_constant("c", Tensor::from_vector<float>({1, 2}, {2})));
     const int num_nodes = 2 + static_cast<int>(rng() % 40);
+    std::unordered_map<const Node*, const Value*> offers;
     for (int n = 0; n < num_nodes; ++n) {
       const std::string name = "v" + std::to_string(n);
       const int kind = static_cast<int>(rng() % 5);
@@ -176,13 +252,18 @@ TEST(MemoryPlan, RandomGraphsNeverOverlap) {
       const int extra = static_cast<int>(rng() % 3);
       for (int e = 0; e < extra; ++e) ins.push_back(pool[rng() % pool.size()]);
       const int outs = 1 + (rng() % 4 == 0);
+      // Sometimes an in-place offer of the first input, mostly with an output of its size.
+      const bool offer = outs == 1 && rng() % 3 == 0, same_size = offer && rng() % 4 != 0;
       std::vector<Value*> out_vals;
       for (int o = 0; o < outs; ++o) {
         const DType t = rng() % 3 == 0 ? DType::I8 : DType::F32;
         out_vals.push_back(
-            val(g, name + "_" + std::to_string(o), {1 + static_cast<int64_t>(rng() % 500)}, t));
+            same_size ? val(g, name + "_0", src->type.shape.static_dims(), src->type.dtype)
+                      : val(g, name + "_" + std::to_string(o),
+                            {1 + static_cast<int64_t>(rng() % 500)}, t));
       }
-      g.add_node(OpKind::Add, ins, out_vals);  // op semantics do not matter to the planner
+      Node* node = g.add_node(OpKind::Add, ins, out_vals);  // op semantics do not matter
+      if (offer) offers[node] = ins[0];
       for (Value* v : out_vals) pool.push_back(v);
     }
     // A few outputs, among them sometimes a view.
@@ -196,8 +277,30 @@ TEST(MemoryPlan, RandomGraphsNeverOverlap) {
         g.outputs.push_back(v);
       }
     }
-    const MemoryPlan p = plan_memory(g);
+    PlanSchedule sched;
+    sched.in_place = offers;
+    const MemoryPlan p = plan_memory(g, &sched);
     check_no_overlap(g, p);
+    // A taken offer: nothing that lived in the buffer before the node is read after it, and
+    // the node reads the buffer only through the offered input.
+    const auto& nodes = g.nodes();
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      const auto offer = offers.find(nodes[i].get());
+      if (offer == offers.end()) continue;
+      const Value *in = offer->second, *out = nodes[i]->output(0);
+      if (!p.in_arena(in) || !p.in_arena(out) || root_of(p, in) != root_of(p, out)) continue;
+      ++offers_taken;
+      int in_reads = 0;
+      for (const Value* r : nodes[i]->inputs())
+        if (r && p.in_arena(r) && root_of(p, r) == root_of(p, in)) ++in_reads;
+      EXPECT_EQ(in_reads, 1) << "trial " << trial << " node " << i;
+      for (size_t j = i + 1; j < nodes.size(); ++j)
+        for (const Value* r : nodes[j]->inputs())
+          if (r && p.in_arena(r) && root_of(p, r) == root_of(p, in) &&
+              lifetime(g, r).first < static_cast<int>(i))
+            ADD_FAILURE() << "trial " << trial << ": node " << j << " reads " << r->name()
+                          << " after node " << i << " took its buffer in place";
+    }
     for (const Value* v : g.inputs) EXPECT_FALSE(p.in_arena(v));
     for (const Value* v : g.outputs) EXPECT_FALSE(p.in_arena(v));
     EXPECT_LE(p.arena_bytes, p.unshared_bytes);
@@ -209,6 +312,7 @@ TEST(MemoryPlan, RandomGraphsNeverOverlap) {
     }
   }
   EXPECT_LT(total_arena * 10, total_unshared * 7) << "reuse saves under 30% on random graphs";
+  EXPECT_GT(offers_taken, 20) << "the random graphs barely exercise in-place offers";
 }
 
 }  // namespace
