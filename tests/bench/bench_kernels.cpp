@@ -9,8 +9,9 @@
 // epilogue on finished blocks, as generated code did before.
 // --conv-ab times each dense convolution on every path, in the same process: the im2col GEMM
 // ("[im2col]"; for 1x1 stride-1 convs also with X read in place, "[pwrows]"), the pixel-vectorized
-// direct conv ("[pixdir]", AVX-512 only), the output-channel-vectorized one ("[outvec]"), then as
-// packing's rule picks ("[rule]").
+// direct conv ("[pixdir]", AVX-512 only), the output-channel-vectorized one ("[outvec]"),
+// Winograd for 3x3 stride-1 convs ("[winogr]", AVX-512 only), then as packing's rule picks
+// ("[rule]").
 #include <immintrin.h>
 
 #include <algorithm>
@@ -343,9 +344,14 @@ int main(int argc, char** argv) {
     using kiln::cpu::DenseConvPath;
     const std::pair<const char*, DenseConvPath> paths[] = {{"[im2col] ", DenseConvPath::Gemm},
                                                            {"[pixdir] ", DenseConvPath::PixelDirect},
-                                                           {"[outvec] ", DenseConvPath::OutVec}};
+                                                           {"[outvec] ", DenseConvPath::OutVec},
+                                                           {"[winogr] ", DenseConvPath::Winograd}};
     for (const auto& [tag, path] : paths) {
-      if (path == DenseConvPath::PixelDirect && isa != kiln::cpu::Isa::Avx512) continue;
+      if ((path == DenseConvPath::PixelDirect || path == DenseConvPath::Winograd) &&
+          isa != kiln::cpu::Isa::Avx512) {
+        continue;
+      }
+      if (path == DenseConvPath::Winograd && (s.k != 3 || s.stride != 1)) continue;
       kiln::cpu::force_dense_conv_path(&path);
       // The GEMM path of 1x1 stride-1 convs: the SGEMM with packed B panels, then X in place.
       const bool pointwise = path == DenseConvPath::Gemm && s.k == 1 && s.stride == 1;

@@ -274,6 +274,32 @@ TEST(CpuSgemm, PrePackedOperandsMatchUnpacked) {
   }
 }
 
+// M == 1 (fully connected layers at batch 1): the AVX-512 driver reads the A row in place (no
+// packing) when its k values are contiguous (not transposed, or transposed with lda 1); the row
+// kernel must give the bits of the packed-A path, for any thread count and N split (the first
+// and last cases have the 2^20 multiply-adds that split N over the pool's threads).
+TEST(CpuSgemm, GemvRowInPlaceMatchesPackedA) {
+  std::mt19937 rng(17);
+  ThreadPool p2(2), p3(3);
+  for (const GemmCase& g :
+       {GemmCase{false, false, 1, 130, 8200, 1.0f, 0.0f, 0, 0, 0, false, true, true},
+        GemmCase{true, false, 1, 77, 1031, -0.5f, 1.0f, 0, 1, 2, true, true, false},
+        GemmCase{true, true, 1, 45, 301, 1.0f, 0.5f, 3, 0, 0, false, false, true},
+        GemmCase{false, true, 1, 520, 2049, 2.0f, 0.0f, 5, 2, 1, true, false, true}}) {
+    const GemmData d = make_data(g, rng);
+    const std::vector<float> want = reference(g, d);
+    for (cpu::Isa isa : supported_isas()) {
+      ForceIsa force(isa);
+      const std::vector<float> packed = run_cpu(g, d, nullptr, Variant::PackedA);
+      expect_all_close(packed.data(), want.data(), g.M * g.N, tolerance(g), describe(g, isa));
+      for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &p2, &p3}) {
+        EXPECT_EQ(packed, run_cpu(g, d, p)) << describe(g, isa);
+        EXPECT_EQ(packed, run_cpu(g, d, p, Variant::PackedB)) << describe(g, isa);
+      }
+    }
+  }
+}
+
 TEST(CpuSgemm, PackedBufferRemembersItsIsa) {
   // Packed with one ISA and multiplied after forcing another: the packing ISA's kernel runs.
   std::mt19937 rng(3);

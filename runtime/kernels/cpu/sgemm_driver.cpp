@@ -17,7 +17,8 @@ namespace {
 //  (Measured on Ice Lake / Sapphire Rapids class cores: kc 256 with an L1-resident B panel
 //  reached ~85% of the FMA peak in the kernel, kc 1024 with prefetch ~93%.)
 //  AVX2 / scalar: B panel 256 x 16 x 4 B = 16 KiB (L1), A block 240 x 256 x 4 B = 240 KiB.
-const SgemmKernel kAvx512{Isa::Avx512, 14, 32, 1024, 112, 256, &sgemm_micro_avx512};
+const SgemmKernel kAvx512{Isa::Avx512, 14, 32, 1024, 112, 256, &sgemm_micro_avx512,
+                          &sgemm_gemv_avx512};
 const SgemmKernel kAvx2{Isa::Avx2, 6, 16, 256, 240, 1024, &sgemm_micro_avx2};
 const SgemmKernel kScalar{Isa::Scalar, 6, 16, 256, 240, 1024, &sgemm_micro_scalar};
 
@@ -77,7 +78,8 @@ TileGrid plan_tiles(const SgemmKernel& kern, const Blocking& bl, int64_t M, int6
 
 // One tile: rows [m0, m1) x columns [n0, n1) of C, m0 / n0 on panel boundaries. A comes packed
 // whole (packed_a) or, when `lazy` is set, unpacked: then each K block of rows [m0, m1) is
-// packed as the loop reaches it (the caller makes sure the tile has one N block).
+// packed as the loop reaches it (the caller makes sure the tile has one N block), or for a
+// single contiguous row (GEMV) read in place by kern.gemv, any tiling.
 void run_tile(const SgemmKernel& kern, const Blocking& bl, int64_t M, int64_t K,
               const float* packed_a, const UnpackedA* lazy, const BPanelSource& b,
               const GemmOutput& out, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
@@ -86,9 +88,12 @@ void run_tile(const SgemmKernel& kern, const Blocking& bl, int64_t M, int64_t K,
   const int64_t kb = bl.kb;
   float* scratch =
       t_b_scratch.floats(static_cast<size_t>(kb * round_up(std::min(nc_tile, bl.nc), kern.nr)));
+  // A single row read in place (M == 1, k contiguous): no packing, the row kernel reads it.
+  const bool gemv = lazy && M == 1 && kern.gemv && (!lazy->trans || lazy->lda == 1);
   float* a_block =
-      lazy ? t_a_block_scratch.floats(static_cast<size_t>(round_up(m1 - m0, kern.mr) * kb))
-           : nullptr;
+      lazy && !gemv
+          ? t_a_block_scratch.floats(static_cast<size_t>(round_up(m1 - m0, kern.mr) * kb))
+          : nullptr;
   for (int64_t j0 = n0; j0 < n1; j0 += bl.nc) {
     const int64_t nc = std::min(bl.nc, n1 - j0);
     for (int64_t k0 = 0; k0 < K; k0 += kb) {
@@ -97,7 +102,9 @@ void run_tile(const SgemmKernel& kern, const Blocking& bl, int64_t M, int64_t K,
       const float* bblock = b.block(kern, k0, kc, j0, nc, scratch);
       // The packed A block of this K block, from row m0 on.
       const float* ablock = a_block;
-      if (lazy) {
+      if (gemv) {
+        ablock = lazy->a + k0;
+      } else if (lazy) {
         pack_a_block(kern, lazy->trans, M, lazy->a, lazy->lda, m0, m1, k0, kc, a_block);
       } else {
         ablock = packed_a + k0 * mpad + m0 * kc;
@@ -120,7 +127,11 @@ void run_tile(const SgemmKernel& kern, const Blocking& bl, int64_t M, int64_t K,
             t.rows = static_cast<int>(std::min<int64_t>(kern.mr, i1 - row));
             t.c = out.c + row * out.ldc + col;
             t.row_bias = last && out.epilogue.row_bias ? out.epilogue.row_bias + row : nullptr;
-            kern.micro(kc, ablock + (row - m0) * kc, bpanel, t);
+            if (gemv) {
+              kern.gemv(kc, ablock, bpanel, t);
+            } else {
+              kern.micro(kc, ablock + (row - m0) * kc, bpanel, t);
+            }
           }
           if (last && out.epilogue.post) {
             out.epilogue.post(out.epilogue.post_closure, out.c + i0 * out.ldc + col, out.ldc,
@@ -216,7 +227,8 @@ void run_sgemm_unpacked_a(const SgemmKernel& kern, int64_t M, int64_t N, int64_t
   const TileGrid g = plan_tiles(kern, bl, M, N, threads);
   const int64_t m_panels = (M + kern.mr - 1) / kern.mr;
   const int64_t tile_rows = (m_panels + g.m_tiles - 1) / g.m_tiles * kern.mr;
-  if (g.n_tiles == 1 && N <= bl.nc && tile_rows <= bl.mc) {
+  const bool gemv = M == 1 && kern.gemv && (!a.trans || a.lda == 1);
+  if (gemv || (g.n_tiles == 1 && N <= bl.nc && tile_rows <= bl.mc)) {
     return run_grid(kern, bl, g, threads, M, N, K, nullptr, &a, b, out, pool);
   }
   float* packed_a = t_a_scratch.floats(static_cast<size_t>(round_up(M, kern.mr) * K));

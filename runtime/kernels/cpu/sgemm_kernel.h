@@ -37,6 +37,10 @@ struct SgemmKernel {
   int64_t mc;  // M block (multiple of mr): the A block (mc x kc) stays in L2
   int64_t nc;  // N block (multiple of nr): the packed B block (kc x nc) fits in L2 beside it
   MicroKernelFn micro;
+  // One row of C (rows == 1) from an A row read in place, its k values contiguous (a GEMV: no
+  // A packing, which for one row writes and re-reads a 14-row panel per K block); the same FMA
+  // order as `micro` on one row, so the bits match. Null: the ISA packs A.
+  MicroKernelFn gemv = nullptr;
 };
 
 const SgemmKernel& sgemm_kernel(Isa isa);
@@ -54,6 +58,7 @@ inline int64_t k_block(const SgemmKernel& kern, int64_t K) {
 void sgemm_micro_avx512(int64_t kc, const float* a, const float* b, const MicroTile& t);
 void sgemm_micro_avx2(int64_t kc, const float* a, const float* b, const MicroTile& t);
 void sgemm_micro_scalar(int64_t kc, const float* a, const float* b, const MicroTile& t);
+void sgemm_gemv_avx512(int64_t kc, const float* a, const float* b, const MicroTile& t);
 
 // AVX-512 packing for the 14 x 32 kernel (sgemm_pack_avx512.cpp): the first `rows` (<= 14)
 // rows of A (op(A) = A, not transposed), columns [k0, k0+kc), into one zero-padded A panel;

@@ -26,6 +26,8 @@ constexpr int kPrefetchStepsL2 = 32;
 // 128 steps (7 KB, into the next panel) ahead to cover a DRAM miss. In ResNet-50 (1 thread)
 // 1024->2048/2 at 14x14: 1.79 -> 1.46 ms, 1024->512 at 14x14: 1.29 -> 1.15 ms.
 constexpr int kPrefetchStepsAL2 = 128;
+// The GEMV's B stream (weights from memory): k steps of 128 bytes prefetched into L2 ahead.
+constexpr int kGemvPrefetchSteps = 64;
 
 inline void prefetch_l1(const float* p) {
   _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T0);
@@ -110,23 +112,31 @@ void micro_rows_half(int64_t kc, const float* a, const float* b, const MicroTile
 }
 
 // One row of C (M = 1, a GEMV, or the last row of an M = 14k + 1 operand): each B value is used
-// by two FMAs only, so the loop is bound by loads, not FMAs. No software prefetch: one row
-// reads B as a single sequential stream, which the hardware prefetchers follow, and here the
-// prefetch instructions take load slots from the loop (B from L2: 6.1 vs 8.3 us for 1x128x1024;
-// from memory ~2% faster). Even and odd k steps accumulate apart (half the FMA latency chain)
-// and are added at the end.
-template <>
-void micro_rows<1>(int64_t kc, const float* a, const float* b, const MicroTile& t) {
+// by two FMAs only, so the loop is bound by loads, not FMAs. Even and odd k steps accumulate
+// apart (half the FMA latency chain) and are added at the end. AStride: kMr for a packed A
+// panel, 1 for a row read in place (the GEMV path).
+// kPrefetchB: B is one sequential stream, but in a GEMV it is the weights, read once per
+// inference from memory out of the artifact's mapped 4 KiB pages, where the hardware streamer
+// stops at every page end: an L2 prefetch 8 KiB ahead. In the models (1 thread, min us):
+// MobileNetV2's classifier 1x1280x1000 ~200 -> ~175, ResNet-50's fc 1x2048x1000 ~600 -> ~540,
+// MNIST fc1 1x9216x128 ~163 -> ~156 (a prefetch per line: ~185, ~565, ~157). The last row of
+// a GEMM tile (B from L2, packed just before) does without: there the prefetches only take
+// load slots (6.1 vs 8.3 us for 1x128x1024).
+template <int64_t AStride, bool kPrefetchB>
+void one_row(int64_t kc, const float* a, const float* b, const MicroTile& t) {
   __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, odd0 = acc0, odd1 = acc0;
   int64_t k = 0;
 #pragma GCC unroll 1
   for (; k + 2 <= kc; k += 2) {
-    const __m512 a0 = _mm512_set1_ps(a[0]), a1 = _mm512_set1_ps(a[kMr]);
+    // One line in four (two k steps are four lines of B): enough to carry the streamer over
+    // page ends without holding a fill buffer per line.
+    if constexpr (kPrefetchB) prefetch_l2(b + kGemvPrefetchSteps * kNr);
+    const __m512 a0 = _mm512_set1_ps(a[0]), a1 = _mm512_set1_ps(a[AStride]);
     acc0 = _mm512_fmadd_ps(a0, _mm512_loadu_ps(b), acc0);
     acc1 = _mm512_fmadd_ps(a0, _mm512_loadu_ps(b + 16), acc1);
     odd0 = _mm512_fmadd_ps(a1, _mm512_loadu_ps(b + kNr), odd0);
     odd1 = _mm512_fmadd_ps(a1, _mm512_loadu_ps(b + kNr + 16), odd1);
-    a += 2 * kMr;
+    a += 2 * AStride;
     b += 2 * kNr;
   }
   if (k < kc) {
@@ -137,6 +147,11 @@ void micro_rows<1>(int64_t kc, const float* a, const float* b, const MicroTile& 
   acc0 = _mm512_add_ps(acc0, odd0);
   acc1 = _mm512_add_ps(acc1, odd1);
   store_tile<1>(&acc0, &acc1, t);
+}
+
+template <>
+void micro_rows<1>(int64_t kc, const float* a, const float* b, const MicroTile& t) {
+  one_row<kMr, false>(kc, a, b, t);
 }
 
 template <int Rows>
@@ -197,6 +212,10 @@ void sgemm_micro_avx512(int64_t kc, const float* a, const float* b, const MicroT
   static constexpr auto half = make_half_table(std::make_index_sequence<kMr - 1>());
   if (t.cols <= kNr / 2 && t.rows > 1) return half[static_cast<size_t>(t.rows - 2)](kc, a, b, t);
   table[static_cast<size_t>(t.rows - 1)](kc, a, b, t);
+}
+
+void sgemm_gemv_avx512(int64_t kc, const float* a, const float* b, const MicroTile& t) {
+  one_row<1, true>(kc, a, b, t);
 }
 
 }  // namespace kiln::cpu
