@@ -164,7 +164,9 @@ TEST(CpuConvOutvec, RandomShapesMatchReferenceOnEveryThreadCount) {
 
 // Shapes that reach each blocking and splitting case: two-row tiles on 7-wide planes with deep
 // inputs (the weights stream from L2), panel groups split over threads with a shared padded
-// source, wide rows cut into several runs, 1-, 2- and 3-panel tiles, many images.
+// source, panel groups and row chunks both split (each thread's padded rows kept across its
+// panel chunks, rebuilt for the next row chunk), wide rows cut into several runs, 1-, 2- and
+// 3-panel tiles, many images.
 TEST(CpuConvOutvec, DeepAndWideShapesWithResidual) {
   std::mt19937 rng(42);
   ThreadPool p2(2), p3(3);
@@ -172,6 +174,7 @@ TEST(CpuConvOutvec, DeepAndWideShapesWithResidual) {
       {1, 96, 7, 7, 70, 3, 3, 1, 1, 1, 1, 1, 1},                          // 2-row tiles
       {1, 40, 14, 14, 72, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, true, true},  // strided to 7x7
       {1, 24, 5, 6, 150, 3, 3, 1, 1, 1, 0, 1, 2},                         // panel chunks
+      {1, 61, 33, 32, 121, 3, 3, 2, 2, 1, 1, 1, 0},                       // rows and panels
       {1, 3, 45, 61, 40, 7, 7, 2, 2, 3, 3, 2, 3, 1, 1, 1, true, true},   // stem, wide rows
       {5, 9, 12, 26, 64, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1, false, true},  // many images
       {2, 12, 30, 9, 48, 3, 3, 1, 1, 1, 1, 1, 1, 2, 1, 1},                // 3-panel tiles
@@ -188,7 +191,8 @@ TEST(CpuConvOutvec, DeepAndWideShapesWithResidual) {
 }
 
 // The rule on the benchmark models' dense layers. AVX-512: 3x3 stride-1 convs over planes at
-// least 16 wide with at most 1.5 MiB of transformed weights go to Winograd, every other KxK
+// least 16 wide with at most 1.5 MiB of transformed weights go to Winograd (14 wide with up to
+// 4.5 MiB when one image's transformed input stays within 1.5 MiB), every other KxK
 // conv, strided 1x1 convs
 // and 1x1 convs over small planes take the outvec kernel; 1x1 stride-1 convs over planes
 // bigger than 16x16 keep the SGEMM unless they have at most 16 output channels and more than
@@ -210,7 +214,8 @@ TEST(CpuConvOutvec, PathRule) {
   const Want wants[] = {
       {shape(3, 224, 64, 7, 2, 3), O, O},     {shape(64, 56, 64, 3, 1, 1), W, O},
       {shape(64, 56, 128, 3, 2, 1), O, O},    {shape(128, 28, 128, 3, 1, 1), W, O},
-      {shape(256, 14, 256, 3, 1, 1), O, G},   {shape(512, 7, 512, 3, 1, 1), O, G},
+      {shape(256, 14, 256, 3, 1, 1), W, G},   {shape(512, 7, 512, 3, 1, 1), O, G},
+      {shape(256, 28, 256, 3, 1, 1), O, G},   {shape(192, 12, 192, 3, 1, 1), O, G},
       {shape(256, 14, 512, 1, 2, 0), O, O},   {shape(512, 28, 1024, 1, 2, 0), G, G},
       {shape(32, 26, 64, 3, 1, 0), W, O},     {shape(1024, 14, 256, 1, 1, 0), O, G},
       {shape(2048, 7, 512, 1, 1, 0), O, G},   {shape(64, 56, 256, 1, 1, 0), G, G},

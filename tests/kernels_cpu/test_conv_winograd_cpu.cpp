@@ -152,6 +152,28 @@ TEST(CpuConvWinograd, ThreadedShapes) {
   check({{1, 8, 9, 67, 19, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, true, false}, rng, &p2, &p3);
 }
 
+// Transformed weights past L2 (winograd_streams_weights): whole-image items, the 8-channel
+// blocks split over the threads (unevenly at 3 threads; 161 channels end in a partial block),
+// the input transform kept for a thread's next block; two images, padded and unpadded; the
+// last 2 of 18 tiles and the last 1 of 49 (ResNet's 14x14) in gemm_narrow, over 8, 4, 2 and 1
+// blocks at a time.
+TEST(CpuConvWinograd, StreamedWeightsSplitByChannels) {
+  if (!cpu::isa_supported(cpu::Isa::Avx512)) GTEST_SKIP() << "the kernel is AVX-512 only";
+  std::mt19937 rng(47);
+  ThreadPool p2(2), p3(3);
+  const Case cases[] = {
+      {{2, 160, 13, 14, 161, 3, 3, 1, 1, 1, 1, 0, 1, 1, 1, 1}, true, true},
+      {{1, 150, 7, 13, 176, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1}, false, false},
+      {{1, 160, 14, 14, 160, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, true, false},
+  };
+  for (const Case& c : cases) {
+    ASSERT_TRUE(cpu::winograd_streams_weights(c.s)) << describe(c.s);
+    check(c, rng, &p2, &p3);
+  }
+  EXPECT_FALSE(cpu::winograd_streams_weights(
+      KilnConv2dShape{1, 64, 56, 56, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}));
+}
+
 // The transformed weights G g G^T of a known filter.
 TEST(CpuConvWinograd, WeightTransform) {
   const KilnConv2dShape s{1, 1, 8, 8, 1, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1};

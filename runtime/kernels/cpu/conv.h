@@ -6,8 +6,8 @@
 //  - depthwise (group == C == M): direct per-channel kernel, vectorized along output rows with
 //    AVX-512 / AVX2 for stride 1 (any kernel size and dilation), portable otherwise;
 //  - AVX-512, 3x3 stride 1 undilated ungrouped over output planes at least 16 wide, with at
-//    most 1.5 MiB of transformed weights (and more than 16 taps): Winograd F(2x2, 3x3)
-//    (conv_winograd.h);
+//    most 1.5 MiB of transformed weights (or 14 wide with up to 4.5 MiB, read once per image;
+//    more than 16 taps): Winograd F(2x2, 3x3) (conv_winograd.h);
 //  - AVX-512, width stride 1, KxK with at most 16 taps per output (C / group * KH * KW): direct
 //    convolution vectorized along output pixels, all output channels per input load
 //    (conv_fewtaps.h);

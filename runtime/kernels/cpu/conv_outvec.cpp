@@ -37,6 +37,11 @@ constexpr int64_t kAvx2WeightBytes = int64_t{768} << 10;
 // The Winograd path's bounds (see the rule).
 constexpr int64_t kWinogradMinWidth = 16;
 constexpr size_t kWinogradMaxWeightBytes = size_t{3} << 19;  // 1.5 MiB
+// Streamed weights (winograd_streams_weights): planes at least this wide, up to this many
+// transformed weight bytes, while one image's transformed input stays within
+// kWinogradMaxWeightBytes.
+constexpr int64_t kWinogradStreamedMinWidth = 14;
+constexpr size_t kWinogradMaxStreamedBytes = size_t{9} << 19;  // 4.5 MiB
 
 bool pointwise_stride1(const KilnConv2dShape& s) {
   return s.KH == 1 && s.KW == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 &&
@@ -160,10 +165,24 @@ DenseConvPath pick_dense_conv_path(const KilnConv2dShape& s, Isa isa) {
     // Winograd F(2x2, 3x3), 2.25x fewer FMAs (1 thread, same run: MNIST 32->64 at 26x26
     // 0.068 vs outvec 0.103 ms, at b64 5.2 vs 6.6; ResNet-18's 64->64 at 56x56 0.80 vs 1.17,
     // 128->128 at 28x28 0.71 vs 1.13). Narrower planes leave too few tiles per work item (and
-    // 16-lane vectors half empty), bigger weights stream from memory once per item.
+    // 16-lane vectors half empty), bigger weights stream from memory once per item. Weights
+    // up to 4.5 MiB stream once per image (whole-image items) where that image's transformed
+    // input fits beside them in L2: ResNet's 256->256 at 14x14, per layer in the models, 1
+    // thread: 0.88-0.93 vs outvec 1.08-1.12 ms (ResNet-50), 0.76 vs 1.02 (ResNet-18); 2
+    // threads 0.47-0.50 vs 0.57-0.59. 512->512 at 7x7 (16 MiB) stays with outvec (2.5 vs 1.4 ms
+    // in the model).
     if (winograd) {
       const int64_t ow = s.W + s.pad_left + s.pad_right - 2;
-      if (ow >= kWinogradMinWidth && winograd_packed_floats(s) * 4 <= kWinogradMaxWeightBytes) {
+      const int64_t oh = s.H + s.pad_top + s.pad_bottom - 2;
+      const size_t weight_bytes = winograd_packed_floats(s) * sizeof(float);
+      const size_t image_input_bytes =
+          sizeof(float) * 16 * s.C * round_up((ow + 1) / 2 * ((oh + 1) / 2) + 16, 16);
+      if (ow >= kWinogradMinWidth && weight_bytes <= kWinogradMaxWeightBytes) {
+        return DenseConvPath::Winograd;
+      }
+      if (winograd_streams_weights(s) && ow >= kWinogradStreamedMinWidth &&
+          weight_bytes <= kWinogradMaxStreamedBytes &&
+          image_input_bytes <= kWinogradMaxWeightBytes) {
         return DenseConvPath::Winograd;
       }
     }
@@ -264,10 +283,11 @@ struct Plan {
   }
 
   // Channel-panel groups [c0, c1) x output rows [r0, r1) of image n, group g; `sg` is the
-  // group's first source channel, its row 0 being source row `row0`.
+  // group's first source channel, its row 0 being source row `row0`. `after` (or null): the
+  // first of `after_panels` weight panels the thread runs next, prefetched by group c1 - 1.
   void run(const float* packed, const float* sg, int64_t row0, int64_t n, int64_t g, int64_t c0,
            int64_t c1, int64_t r0, int64_t r1, const KilnGemmEpilogue& ep, const float* residual,
-           float* y) const {
+           float* y, const float* after, int64_t after_panels) const {
     float* yg = y + (n * s.M + g * mg) * P;
     const float* rg = residual ? residual + (n * s.M + g * mg) * P : nullptr;
     // Panel group cgi on output rows [r, r + rows); its tiles number `ti` onwards.
@@ -289,16 +309,17 @@ struct Plan {
       float* yc = yg + p0 * L * P + r * out_w;
       const float* row = sg + (r * s.stride_h - row0) * sw_cols;
       // Tile i of the group prefetches panel i of the next group (one weight line per tap),
-      // so those weights are in L2 when that group starts.
+      // so those weights are in L2 when that group starts; the last group, those of the
+      // thread's next item (split by panels, items would otherwise start cold).
       const int64_t next = (cgi + 1) * blk.co;
-      const int64_t next_panels = cgi + 1 < c1 ? std::min<int64_t>(blk.co, panels - next) : 0;
+      const float* next_w = packed + (g * panels + next) * kg * L;
+      int64_t next_panels = cgi + 1 < c1 ? std::min<int64_t>(blk.co, panels - next) : 0;
+      if (cgi + 1 == c1 && after) next_w = after, next_panels = after_panels;
       for (const auto& [col, px] : runs) {
         t.x = row + col * s.stride_w;
         t.y = yc + col;
         t.res = rg ? rg + p0 * L * P + r * out_w + col : nullptr;
-        t.prefetch = ti < next_panels && isa == Isa::Avx512
-                         ? packed + (g * panels + next + ti) * kg * L
-                         : nullptr;
+        t.prefetch = ti < next_panels && isa == Isa::Avx512 ? next_w + ti * kg * L : nullptr;
         ++ti;
         if (isa == Isa::Avx512) {
           outvec_tile_avx512(co, rows, px, static_cast<int>(s.stride_w), t);
@@ -385,10 +406,15 @@ void outvec_conv(const KilnConv2dShape& s, Isa isa, int64_t out_h, int64_t out_w
   const int64_t items = outer * row_chunks * co_chunks;
   const int64_t in_image = s.C * s.H * s.W;
 
-  // The source: the input itself when unpadded; else zero-bordered rows, built by each item
-  // for the rows it reads while they stay in cache, or once for all items when panel chunks
-  // would build the same rows again.
-  const bool per_item = plan.padded && co_chunks == 1;
+  // The source: the input itself when unpadded; else zero-bordered rows, built by each thread
+  // for the rows its item reads while they stay in cache, and kept for its next item when
+  // that only has other panels (items run panel chunks fastest). Only when every item reads
+  // all rows (one row chunk, split by panels) is one copy built for all, each thread filling
+  // a share: with row chunks too, such a copy holds rows no thread needs twice and leaves half
+  // of each thread's rows in the other core's cache (2 threads, ResNet-50's 3x3/2 512 -> 512
+  // and 256 -> 256: 0.81 vs 0.92 and 0.62 vs 0.67 ms; with one row chunk the shared copy is
+  // the faster, 0.73 vs 0.76 on 3x3 512 -> 512 at 7x7).
+  const bool per_item = plan.padded && (co_chunks == 1 || row_chunks > 1);
   const bool shared = plan.padded && !per_item;
   const int64_t sh_rows = s.H + s.pad_top + s.pad_bottom;
   const int64_t item_rows = plan.source_rows(0, (out_h + row_chunks - 1) / row_chunks);
@@ -414,23 +440,44 @@ void outvec_conv(const KilnConv2dShape& s, Isa isa, int64_t out_h, int64_t out_w
     src = buf;
   }
 
+  // Item -> (image, group, rows [r0, r1), panel groups [c0, c1)).
+  struct Item {
+    int64_t n, g, r0, r1, c0, c1;
+  };
+  auto item_at = [&](int64_t item) {
+    const int64_t ci = item % co_chunks, ri = item / co_chunks % row_chunks;
+    const int64_t o = item / (co_chunks * row_chunks);
+    return Item{o / s.group, o % s.group, out_h * ri / row_chunks, out_h * (ri + 1) / row_chunks,
+                plan.co_groups * ci / co_chunks, plan.co_groups * (ci + 1) / co_chunks};
+  };
   auto run = [&](int64_t begin, int64_t end) {
+    int64_t filled = -1;  // item / co_chunks of the rows in this thread's buffer
     for (int64_t item = begin; item < end; ++item) {
-      const int64_t ci = item % co_chunks, ri = item / co_chunks % row_chunks;
-      const int64_t o = item / (co_chunks * row_chunks), n = o / s.group, g = o % s.group;
-      const int64_t r0 = out_h * ri / row_chunks, r1 = out_h * (ri + 1) / row_chunks;
-      const int64_t c0 = plan.co_groups * ci / co_chunks, c1 = plan.co_groups * (ci + 1) / co_chunks;
+      const auto [n, g, r0, r1, c0, c1] = item_at(item);
       if (r1 == r0 || c1 == c0) continue;
+      // The next item's first panel group, when it has other weights than this item's first.
+      const float* after = nullptr;
+      int64_t after_panels = 0;
+      if (co_chunks > 1 && item + 1 < end && isa == Isa::Avx512) {
+        const Item nx = item_at(item + 1);
+        if (nx.c0 < nx.c1 && (nx.c0 != c0 || nx.g != g)) {
+          after = packed + (nx.g * plan.panels + nx.c0 * plan.blk.co) * plan.kg * plan.L;
+          after_panels = std::min<int64_t>(plan.blk.co, plan.panels - nx.c0 * plan.blk.co);
+        }
+      }
       const float* sg = src + (n * s.C + g * plan.cg) * plan.chan_stride;
       int64_t row0 = 0;
       if (per_item) {
         row0 = r0 * s.stride_h;
         float* buf = t_padded.floats(static_cast<size_t>(plan.cg * plan.chan_stride));
-        fill_padded(s, plan.sw_cols, x + n * in_image, g * plan.cg, plan.cg, row0,
-                    plan.source_rows(r0, r1), plan.chan_stride, buf);
+        if (item / co_chunks != filled) {
+          fill_padded(s, plan.sw_cols, x + n * in_image, g * plan.cg, plan.cg, row0,
+                      plan.source_rows(r0, r1), plan.chan_stride, buf);
+          filled = item / co_chunks;
+        }
         sg = buf;
       }
-      plan.run(packed, sg, row0, n, g, c0, c1, r0, r1, ep, residual, y);
+      plan.run(packed, sg, row0, n, g, c0, c1, r0, r1, ep, residual, y, after, after_panels);
     }
   };
   if (threads > 1 && items > 1) {

@@ -27,6 +27,10 @@ bool winograd_conv_supported(const KilnConv2dShape& s);
 
 // Floats of the transformed weights: 16 x ceil(M / 8) blocks of C x 8.
 size_t winograd_packed_floats(const KilnConv2dShape& s);
+// Whether the transformed weights outgrow L2 (1.5 MiB): then each call reads them from memory
+// once per image, not once per work item: an item covers a whole image and the threads split
+// its output channels (each transforming the image's input itself).
+bool winograd_streams_weights(const KilnConv2dShape& s);
 void pack_winograd_weights(const KilnConv2dShape& s, const float* weights, float* packed);
 
 // Y = conv(X) with the epilogue (row_bias, relu, post on finished blocks) and `residual` (Y's
@@ -53,7 +57,8 @@ struct WinogradItem {
   int64_t Vs;
   float* M;
   int64_t Ms;
-  const float* U;      // packed weights
+  const float* U;      // packed weights of the item's first channel block
+  int64_t u_blocks;    // 8-channel blocks per xi in the packed weights (>= Mp / 8)
 };
 void winograd_input_avx512(const WinogradItem& it);
 void winograd_gemm_avx512(const WinogradItem& it);

@@ -60,6 +60,52 @@ void gemm_tile(const float* u, const float* v, int64_t C, int64_t Tp, float* m) 
   }
 }
 
+// The last R (1..kNarrowTiles) tiles, which would fill a 16-tile vector only partly: NB blocks
+// of 8 channels per pass, channels in the (8-lane) vectors and each tile's V value broadcast,
+// so a lone tile costs one FMA per 8 channels instead of a whole vector per channel. Each
+// element is the same FMA chain over the channels as in gemm_tile. (8 blocks x 3 tiles of
+// accumulators, plus the broadcasts and a U row, fill the 32 vector registers.)
+constexpr int kNarrowTiles = 3;
+template <int NB, int R>
+void gemm_narrow(const float* u, int64_t C, const float* v, int64_t Tp, float* m) {
+  __m256 acc[NB][R];
+#pragma GCC unroll 8
+  for (int j = 0; j < NB; ++j) {
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) acc[j][r] = _mm256_setzero_ps();
+  }
+  for (int64_t c = 0; c < C; ++c, v += Tp) {
+    __m256 b[R];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) b[r] = _mm256_set1_ps(v[r]);
+#pragma GCC unroll 8
+    for (int j = 0; j < NB; ++j) {
+      const __m256 uj = _mm256_loadu_ps(u + (j * C + c) * 8);
+#pragma GCC unroll 4
+      for (int r = 0; r < R; ++r) acc[j][r] = _mm256_fmadd_ps(uj, b[r], acc[j][r]);
+    }
+  }
+  alignas(32) float lanes[8];
+  for (int j = 0; j < NB; ++j) {
+    for (int r = 0; r < R; ++r) {
+      _mm256_store_ps(lanes, acc[j][r]);
+      for (int i = 0; i < 8; ++i) m[(8 * j + i) * Tp + r] = lanes[i];
+    }
+  }
+}
+
+// Blocks [0, blocks) of gemm_narrow, 8 at a time (8 independent FMA chains per tile), then 4,
+// 2, 1.
+template <int R>
+void gemm_narrow_blocks(const float* u, int64_t C, int64_t blocks, const float* v, int64_t Tp,
+                        float* m) {
+  int64_t b = 0;
+  for (; b + 8 <= blocks; b += 8) gemm_narrow<8, R>(u + b * C * 8, C, v, Tp, m + b * 8 * Tp);
+  if (blocks - b >= 4) gemm_narrow<4, R>(u + b * C * 8, C, v, Tp, m + b * 8 * Tp), b += 4;
+  if (blocks - b >= 2) gemm_narrow<2, R>(u + b * C * 8, C, v, Tp, m + b * 8 * Tp), b += 2;
+  if (blocks - b >= 1) gemm_narrow<1, R>(u + b * C * 8, C, v, Tp, m + b * 8 * Tp);
+}
+
 }  // namespace
 
 void winograd_input_avx512(const WinogradItem& it) {
@@ -113,11 +159,26 @@ void winograd_input_avx512(const WinogradItem& it) {
 }
 
 void winograd_gemm_avx512(const WinogradItem& it) {
-  const int64_t vecs = (it.T + 15) / 16, blocks = it.Mp / 8;
+  // A last vector of at most kNarrowTiles tiles goes to gemm_narrow (ResNet's 14x14 planes:
+  // 49 tiles, three vectors and one tile).
+  const int64_t rest = it.T % 16;
+  const int64_t narrow = rest <= kNarrowTiles ? rest : 0;
+  const int64_t vecs = (it.T - narrow + 15) / 16, blocks = it.Mp / 8;
   for (int64_t xi = 0; xi < 16; ++xi) {
     const float* v = it.V + xi * it.Vs;
+    if (narrow) {
+      // The blocks are u_blocks * C * 8 floats apart per xi, C * 8 apart within one.
+      const float* u = it.U + xi * it.u_blocks * it.C * 8;
+      const float* vn = v + 16 * vecs;
+      float* m = it.M + xi * it.Ms + 16 * vecs;
+      switch (narrow) {
+        case 1: gemm_narrow_blocks<1>(u, it.C, blocks, vn, it.Tp, m); break;
+        case 2: gemm_narrow_blocks<2>(u, it.C, blocks, vn, it.Tp, m); break;
+        default: gemm_narrow_blocks<3>(u, it.C, blocks, vn, it.Tp, m); break;
+      }
+    }
     for (int64_t mb = 0; mb < blocks; ++mb) {
-      const float* u = it.U + (xi * blocks + mb) * it.C * 8;
+      const float* u = it.U + (xi * it.u_blocks + mb) * it.C * 8;
       float* m = it.M + xi * it.Ms + mb * 8 * it.Tp;
       int64_t q = 0;
       for (; q + 3 <= vecs; q += 3) gemm_tile<3>(u, v + 16 * q, it.C, it.Tp, m + 16 * q);
