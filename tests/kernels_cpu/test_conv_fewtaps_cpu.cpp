@@ -12,83 +12,28 @@
 #include "runtime/kernels/cpu/conv_fewtaps.h"
 #include "runtime/kernels/cpu/conv_outvec.h"
 #include "runtime/threadpool/thread_pool.h"
-#include "tests/kernels_cpu/cpu_kernel_test_util.h"
+#include "tests/kernels_cpu/conv_test_util.h"
 
 namespace kiln::test {
 namespace {
 
 using cpu::DenseConvPath;
 
-class ForceFewTaps {
- public:
-  ForceFewTaps() {
-    const DenseConvPath p = DenseConvPath::FewTaps;
-    cpu::force_dense_conv_path(&p);
-  }
-  ~ForceFewTaps() { cpu::force_dense_conv_path(nullptr); }
-  ForceFewTaps(const ForceFewTaps&) = delete;
-  ForceFewTaps& operator=(const ForceFewTaps&) = delete;
-};
-
 struct Case {
   KilnConv2dShape s;
   bool bias, relu;
 };
 
-std::string describe(const KilnConv2dShape& s) {
-  // Appended piece by piece: GCC 12 warns (-Wrestrict, falsely) on long operator+ chains.
-  std::ostringstream o;
-  o << "N" << s.N << " C" << s.C << " " << s.H << "x" << s.W << " M" << s.M << " k" << s.KH
-    << "x" << s.KW << " s" << s.stride_h << " p" << s.pad_top << s.pad_left << s.pad_bottom
-    << s.pad_right << " d" << s.dilation_h << "," << s.dilation_w << " g" << s.group;
-  return o.str();
-}
-
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), sizeof(float) * a.size()) == 0;
-}
-
-// Y with the residual added in the tiles (in_kernel) or by a `post` epilogue after the
-// kernel's bias (the ReLU then in the test, as generated code does it).
-std::vector<float> run(const Case& c, const std::vector<float>& packed, const Tensor& x,
-                       const Tensor& b, const Tensor* res, bool in_kernel, ThreadPool* pool) {
-  const KilnConv2dShape& s = c.s;
-  const int64_t oh = kiln_conv2d_output_height(&s), ow = kiln_conv2d_output_width(&s);
-  std::vector<float> y(static_cast<size_t>(s.N * s.M * oh * ow), -7.0f);
-  std::vector<int> visits(y.size(), 0);
-  ResidualPost post{y.data(), res ? res->data<float>() : nullptr, &visits};
-  KilnGemmEpilogue ep{c.bias ? b.data<float>() : nullptr, nullptr, c.relu ? 1 : 0, nullptr,
-                      nullptr};
-  if (res && in_kernel) {
-    kiln_conv2d_residual(&s, packed.data(), x.data<float>(), &ep, res->data<float>(), y.data(),
-                         pool);
-    return y;
-  }
-  if (res) ep.relu = 0, ep.post = &ResidualPost::add, ep.post_closure = &post;
-  kiln_conv2d_ex(&s, packed.data(), x.data<float>(), &ep, y.data(), pool);
-  if (res) {
-    EXPECT_TRUE(std::all_of(visits.begin(), visits.end(), [](int v) { return v == 1; }))
-        << describe(s) << ": post must see each element once";
-    for (float& v : y) v = c.relu && v < 0.0f ? 0.0f : v;
-  }
-  return y;
-}
-
 void check(const Case& c, std::mt19937& rng, ThreadPool* p2, ThreadPool* p3) {
   const KilnConv2dShape& s = c.s;
   const int64_t oh = kiln_conv2d_output_height(&s), ow = kiln_conv2d_output_width(&s);
   const int64_t kg = s.C / s.group * s.KH * s.KW;
-  ASSERT_LE(kg, cpu::kFewTapsMaxK) << describe(s);
+  ASSERT_LE(kg, cpu::kFewTapsMaxK) << describe_conv(s);
   const Tensor x = random_tensor({s.N, s.C, s.H, s.W}, rng);
   const Tensor w = random_tensor({s.M, s.C / s.group, s.KH, s.KW}, rng);
   const Tensor b = random_tensor({s.M}, rng);
   const Tensor res = random_tensor({s.N, s.M, oh, ow}, rng);
-  Attributes at;
-  at.set("strides", Attribute::of_ints({s.stride_h, s.stride_w}));
-  at.set("pads", Attribute::of_ints({s.pad_top, s.pad_left, s.pad_bottom, s.pad_right}));
-  at.set("dilations", Attribute::of_ints({s.dilation_h, s.dilation_w}));
-  at.set("group", Attribute::of_int(s.group));
-  const Tensor ref = run_op1(OpKind::Conv, {&x, &w, c.bias ? &b : nullptr}, at);
+  const Tensor ref = reference_conv(s, x, w, c.bias ? &b : nullptr);
   std::vector<float> plain(ref.data<float>(), ref.data<float>() + ref.numel()), with_res = plain;
   for (size_t i = 0; i < plain.size(); ++i) {
     with_res[i] += res.data<float>()[i];
@@ -96,20 +41,20 @@ void check(const Case& c, std::mt19937& rng, ThreadPool* p2, ThreadPool* p3) {
   }
   const double tol = 2e-6 * static_cast<double>(kg + 8);
   ForceIsa force_isa(cpu::Isa::Avx512);
-  ForceFewTaps force_path;
+  ForceDenseConvPath force_path(DenseConvPath::FewTaps);
   ASSERT_EQ(cpu::pick_dense_conv_path(s, cpu::Isa::Avx512), DenseConvPath::FewTaps);
   std::vector<float> packed(kiln_conv2d_packed_weights_size(&s) / sizeof(float) + 1);
   kiln_conv2d_pack_weights(&s, w.data<float>(), packed.data());
-  const std::vector<float> one = run(c, packed, x, b, nullptr, false, nullptr);
-  expect_all_close(one.data(), plain.data(), static_cast<int64_t>(plain.size()), tol, describe(s));
-  const std::vector<float> tiles = run(c, packed, x, b, &res, true, nullptr);
+  const std::vector<float> one = run_conv_residual(c.s, c.bias, c.relu, packed, x, b, nullptr, false, nullptr);
+  expect_all_close(one.data(), plain.data(), static_cast<int64_t>(plain.size()), tol, describe_conv(s));
+  const std::vector<float> tiles = run_conv_residual(c.s, c.bias, c.relu, packed, x, b, &res, true, nullptr);
   expect_all_close(tiles.data(), with_res.data(), static_cast<int64_t>(with_res.size()), tol,
-                   describe(s) + " residual");
-  EXPECT_TRUE(same_bits(tiles, run(c, packed, x, b, &res, false, nullptr)))
-      << describe(s) << ": residual in the tiles vs in post";
+                   describe_conv(s) + " residual");
+  EXPECT_TRUE(same_bits(tiles, run_conv_residual(c.s, c.bias, c.relu, packed, x, b, &res, false, nullptr)))
+      << describe_conv(s) << ": residual in the tiles vs in post";
   for (ThreadPool* p : {p2, p3}) {
-    EXPECT_TRUE(same_bits(one, run(c, packed, x, b, nullptr, false, p))) << describe(s);
-    EXPECT_TRUE(same_bits(tiles, run(c, packed, x, b, &res, true, p))) << describe(s);
+    EXPECT_TRUE(same_bits(one, run_conv_residual(c.s, c.bias, c.relu, packed, x, b, nullptr, false, p))) << describe_conv(s);
+    EXPECT_TRUE(same_bits(tiles, run_conv_residual(c.s, c.bias, c.relu, packed, x, b, &res, true, p))) << describe_conv(s);
   }
 }
 

@@ -172,6 +172,7 @@ TEST(CpuConvOutvec, DeepAndWideShapesWithResidual) {
   ThreadPool p2(2), p3(3);
   const Case cases[] = {
       {1, 96, 7, 7, 70, 3, 3, 1, 1, 1, 1, 1, 1},                          // 2-row tiles
+      {1, 40, 6, 5, 24, 3, 3, 1, 1, 1, 1, 1, 1},  // 2-row tiles on AVX2 too (2 x 5 <= 12)
       {1, 40, 14, 14, 72, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, true, true},  // strided to 7x7
       {1, 24, 5, 6, 150, 3, 3, 1, 1, 1, 0, 1, 2},                         // panel chunks
       {1, 61, 33, 32, 121, 3, 3, 2, 2, 1, 1, 1, 0},                       // rows and panels

@@ -10,7 +10,7 @@
 #include "runtime/kernels/cpu/conv_outvec.h"
 #include "runtime/kernels/cpu/conv_pointwise.h"
 #include "runtime/threadpool/thread_pool.h"
-#include "tests/kernels_cpu/cpu_kernel_test_util.h"
+#include "tests/kernels_cpu/conv_test_util.h"
 
 namespace kiln::test {
 namespace {
@@ -90,10 +90,6 @@ std::vector<float> run(const Case& c, const std::vector<float>& packed, const Te
   return y;
 }
 
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), sizeof(float) * a.size()) == 0;
-}
-
 void check(const Case& c, std::optional<DenseConvPath> path, bool pointwise_rows,
            std::mt19937& rng, ThreadPool* two, const std::string& what) {
   const KilnConv2dShape& s = c.s;
@@ -102,12 +98,7 @@ void check(const Case& c, std::optional<DenseConvPath> path, bool pointwise_rows
   const Tensor w = random_tensor({s.M, s.C / s.group, s.KH, s.KW}, rng);
   const Tensor b = random_tensor({s.M}, rng);
   const Tensor res = random_tensor({s.N, s.M, oh, ow}, rng);
-  Attributes at;
-  at.set("strides", Attribute::of_ints({s.stride_h, s.stride_w}));
-  at.set("pads", Attribute::of_ints({s.pad_top, s.pad_left, s.pad_bottom, s.pad_right}));
-  at.set("dilations", Attribute::of_ints({s.dilation_h, s.dilation_w}));
-  at.set("group", Attribute::of_int(s.group));
-  const Tensor ref = run_op1(OpKind::Conv, {&x, &w, c.bias ? &b : nullptr}, at);
+  const Tensor ref = reference_conv(s, x, w, c.bias ? &b : nullptr);
   std::vector<float> want(ref.data<float>(), ref.data<float>() + ref.numel());
   for (size_t i = 0; i < want.size(); ++i) {
     want[i] += res.data<float>()[i];

@@ -12,66 +12,17 @@
 #include "runtime/kernels/cpu/conv_outvec.h"
 #include "runtime/kernels/cpu/conv_winograd.h"
 #include "runtime/threadpool/thread_pool.h"
-#include "tests/kernels_cpu/cpu_kernel_test_util.h"
+#include "tests/kernels_cpu/conv_test_util.h"
 
 namespace kiln::test {
 namespace {
 
 using cpu::DenseConvPath;
 
-class ForceWinograd {
- public:
-  ForceWinograd() {
-    const DenseConvPath p = DenseConvPath::Winograd;
-    cpu::force_dense_conv_path(&p);
-  }
-  ~ForceWinograd() { cpu::force_dense_conv_path(nullptr); }
-  ForceWinograd(const ForceWinograd&) = delete;
-  ForceWinograd& operator=(const ForceWinograd&) = delete;
-};
-
 struct Case {
   KilnConv2dShape s;
   bool bias, relu;
 };
-
-std::string describe(const KilnConv2dShape& s) {
-  // Appended piece by piece: GCC 12 warns (-Wrestrict, falsely) on long operator+ chains.
-  std::ostringstream o;
-  o << "N" << s.N << " C" << s.C << " " << s.H << "x" << s.W << " M" << s.M << " p" << s.pad_top
-    << s.pad_left << s.pad_bottom << s.pad_right;
-  return o.str();
-}
-
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), sizeof(float) * a.size()) == 0;
-}
-
-// Y with the residual added in the output transform (in_kernel) or by a `post` epilogue after
-// the kernel's bias (the ReLU then in the test, as generated code does it).
-std::vector<float> run(const Case& c, const std::vector<float>& packed, const Tensor& x,
-                       const Tensor& b, const Tensor* res, bool in_kernel, ThreadPool* pool) {
-  const KilnConv2dShape& s = c.s;
-  const int64_t oh = kiln_conv2d_output_height(&s), ow = kiln_conv2d_output_width(&s);
-  std::vector<float> y(static_cast<size_t>(s.N * s.M * oh * ow), -7.0f);
-  std::vector<int> visits(y.size(), 0);
-  ResidualPost post{y.data(), res ? res->data<float>() : nullptr, &visits};
-  KilnGemmEpilogue ep{c.bias ? b.data<float>() : nullptr, nullptr, c.relu ? 1 : 0, nullptr,
-                      nullptr};
-  if (res && in_kernel) {
-    kiln_conv2d_residual(&s, packed.data(), x.data<float>(), &ep, res->data<float>(), y.data(),
-                         pool);
-    return y;
-  }
-  if (res) ep.relu = 0, ep.post = &ResidualPost::add, ep.post_closure = &post;
-  kiln_conv2d_ex(&s, packed.data(), x.data<float>(), &ep, y.data(), pool);
-  if (res) {
-    EXPECT_TRUE(std::all_of(visits.begin(), visits.end(), [](int v) { return v == 1; }))
-        << describe(s) << ": post must see each element once";
-    for (float& v : y) v = c.relu && v < 0.0f ? 0.0f : v;
-  }
-  return y;
-}
 
 void check(const Case& c, std::mt19937& rng, ThreadPool* p2, ThreadPool* p3) {
   const KilnConv2dShape& s = c.s;
@@ -80,9 +31,7 @@ void check(const Case& c, std::mt19937& rng, ThreadPool* p2, ThreadPool* p3) {
   const Tensor w = random_tensor({s.M, s.C, 3, 3}, rng);
   const Tensor b = random_tensor({s.M}, rng);
   const Tensor res = random_tensor({s.N, s.M, oh, ow}, rng);
-  Attributes at;
-  at.set("pads", Attribute::of_ints({s.pad_top, s.pad_left, s.pad_bottom, s.pad_right}));
-  const Tensor ref = run_op1(OpKind::Conv, {&x, &w, c.bias ? &b : nullptr}, at);
+  const Tensor ref = reference_conv(s, x, w, c.bias ? &b : nullptr);
   std::vector<float> plain(ref.data<float>(), ref.data<float>() + ref.numel()), with_res = plain;
   for (size_t i = 0; i < plain.size(); ++i) {
     with_res[i] += res.data<float>()[i];
@@ -91,27 +40,27 @@ void check(const Case& c, std::mt19937& rng, ThreadPool* p2, ThreadPool* p3) {
   // The transforms add up to 16 terms more than direct summation does.
   const double tol = 4e-6 * static_cast<double>(s.C * 9 + 16);
   ForceIsa force_isa(cpu::Isa::Avx512);
-  ForceWinograd force_path;
+  ForceDenseConvPath force_path(DenseConvPath::Winograd);
   ASSERT_EQ(cpu::pick_dense_conv_path(s, cpu::Isa::Avx512), DenseConvPath::Winograd);
   std::vector<float> packed(kiln_conv2d_packed_weights_size(&s) / sizeof(float) + 1);
   kiln_conv2d_pack_weights(&s, w.data<float>(), packed.data());
-  const std::vector<float> one = run(c, packed, x, b, nullptr, false, nullptr);
-  expect_all_close(one.data(), plain.data(), static_cast<int64_t>(plain.size()), tol, describe(s));
-  const std::vector<float> tiles = run(c, packed, x, b, &res, true, nullptr);
+  const std::vector<float> one = run_conv_residual(c.s, c.bias, c.relu, packed, x, b, nullptr, false, nullptr);
+  expect_all_close(one.data(), plain.data(), static_cast<int64_t>(plain.size()), tol, describe_conv(s));
+  const std::vector<float> tiles = run_conv_residual(c.s, c.bias, c.relu, packed, x, b, &res, true, nullptr);
   expect_all_close(tiles.data(), with_res.data(), static_cast<int64_t>(with_res.size()), tol,
-                   describe(s) + " residual");
-  EXPECT_TRUE(same_bits(tiles, run(c, packed, x, b, &res, false, nullptr)))
-      << describe(s) << ": residual in the tiles vs in post";
+                   describe_conv(s) + " residual");
+  EXPECT_TRUE(same_bits(tiles, run_conv_residual(c.s, c.bias, c.relu, packed, x, b, &res, false, nullptr)))
+      << describe_conv(s) << ": residual in the tiles vs in post";
   for (ThreadPool* p : {p2, p3}) {
-    EXPECT_TRUE(same_bits(one, run(c, packed, x, b, nullptr, false, p))) << describe(s);
-    EXPECT_TRUE(same_bits(tiles, run(c, packed, x, b, &res, true, p))) << describe(s);
+    EXPECT_TRUE(same_bits(one, run_conv_residual(c.s, c.bias, c.relu, packed, x, b, nullptr, false, p))) << describe_conv(s);
+    EXPECT_TRUE(same_bits(tiles, run_conv_residual(c.s, c.bias, c.relu, packed, x, b, &res, true, p))) << describe_conv(s);
   }
   // In place: the residual is Y itself.
   std::vector<float> y(res.data<float>(), res.data<float>() + res.numel());
   const KilnGemmEpilogue ep{c.bias ? b.data<float>() : nullptr, nullptr, c.relu ? 1 : 0, nullptr,
                             nullptr};
   kiln_conv2d_residual(&s, packed.data(), x.data<float>(), &ep, y.data(), y.data(), p2);
-  EXPECT_TRUE(same_bits(tiles, y)) << describe(s) << ": residual == Y";
+  EXPECT_TRUE(same_bits(tiles, y)) << describe_conv(s) << ": residual == Y";
 }
 
 TEST(CpuConvWinograd, RandomShapesMatchReferenceOnEveryThreadCount) {
@@ -167,7 +116,7 @@ TEST(CpuConvWinograd, StreamedWeightsSplitByChannels) {
       {{1, 160, 14, 14, 160, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, true, false},
   };
   for (const Case& c : cases) {
-    ASSERT_TRUE(cpu::winograd_streams_weights(c.s)) << describe(c.s);
+    ASSERT_TRUE(cpu::winograd_streams_weights(c.s)) << describe_conv(c.s);
     check(c, rng, &p2, &p3);
   }
   EXPECT_FALSE(cpu::winograd_streams_weights(
