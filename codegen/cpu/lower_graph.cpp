@@ -204,37 +204,66 @@ class Lowering {
                            win.dilations[0], win.dilations[1], cs.group};
   }
 
-  bool lower_conv(const Node& n) {
-    const Value *x = n.input(0), *w = n.input(1), *b = n.input(2), *y = n.output(0);
+  // The shape of a conv the conv builtin runs (Conv or KilnFusedConv, f32 X and constant W,
+  // a constant bias, an f32 residual if any), else none.
+  static std::optional<KilnConv2dShape> builtin_conv_shape(const Node& n) {
+    if (n.op != OpKind::Conv && n.op != OpKind::KilnFusedConv) return std::nullopt;
+    const Value *x = n.input(0), *w = n.input(1), *b = n.input(2);
     const Value* z = n.op == OpKind::KilnFusedConv ? n.input(3) : nullptr;
     if (!is_f32(x) || !is_f32(w) || !w->is_constant() || (b && !b->is_constant()) ||
         x->type.shape.dims.size() != 4 || (z && !is_f32(z)))
-      return false;
-    const std::optional<KilnConv2dShape> shape = conv2d_shape(n, x, w);
-    if (!shape) return false;
-    const KilnConv2dShape& s = *shape;
-    PlannedKernel k = start(n, KernelKind::Conv2d);
-    k.x = add_arg(k, value_arg(x));
+      return std::nullopt;
+    return conv2d_shape(n, x, w);
+  }
+
+  // The residual the builtin adds while storing Y (one of Y's shape, then at most a ReLU:
+  // `relu` says whether), else null (then a generated epilogue adds it).
+  static const Value* kernel_residual(const Node& n, bool* relu) {
+    *relu = false;
+    const Value* z = n.op == OpKind::KilnFusedConv ? n.input(3) : nullptr;
+    if (!z || dims_of(z) != dims_of(n.output(0)) || !conv_act_is_none_or_relu(n, relu))
+      return nullptr;
+    return z;
+  }
+
+  // The conv builtin's weights argument: `weights` (W's rows for the shape `s`) packed at
+  // compile time, as fp16 when W is.
+  int conv_weights_arg(PlannedKernel& k, const Value* w, const KilnConv2dShape& s,
+                       const float* weights) {
     const bool half_w = options_.half_weights.count(w) > 0;
     std::vector<uint8_t> packed(half_w ? kiln_conv2d_packed_weights_half_size(&s)
                                        : kiln_conv2d_packed_weights_size(&s));
-    (half_w ? kiln_conv2d_pack_weights_half : kiln_conv2d_pack_weights)(
-        &s, w->constant->data<float>(), packed.data());
-    k.w = add_arg(k, weight_arg(packed.data(), packed.size()));
+    (half_w ? kiln_conv2d_pack_weights_half : kiln_conv2d_pack_weights)(&s, weights,
+                                                                         packed.data());
+    return add_arg(k, weight_arg(packed.data(), packed.size()));
+  }
+
+  // The conv builtin's parameters: the shape, then the flags (bit 0 ReLU, bit 1 residual).
+  static std::vector<int64_t> conv_params(const KilnConv2dShape& s, int64_t flags) {
+    return {s.N,        s.C,         s.H,          s.W,           s.M,        s.KH,
+            s.KW,       s.stride_h,  s.stride_w,   s.pad_top,     s.pad_left, s.pad_bottom,
+            s.pad_right, s.dilation_h, s.dilation_w, s.group,      flags};
+  }
+
+  bool lower_conv(const Node& n) {
+    const std::optional<KilnConv2dShape> shape = builtin_conv_shape(n);
+    if (!shape) return false;
+    const KilnConv2dShape& s = *shape;
+    const Value *x = n.input(0), *w = n.input(1), *b = n.input(2), *y = n.output(0);
+    const Value* z = n.op == OpKind::KilnFusedConv ? n.input(3) : nullptr;
+    PlannedKernel k = start(n, KernelKind::Conv2d);
+    k.x = add_arg(k, value_arg(x));
+    k.w = conv_weights_arg(k, w, s, w->constant->data<float>());
     if (b) k.bias = add_arg(k, value_arg(b));
     k.y = add_arg(k, value_arg(y));
     bool relu = false;
     int64_t residual_arg = -1;
-    if (z && dims_of(z) == dims_of(y) && conv_act_is_none_or_relu(n, &relu)) {
-      // A residual of Y's shape, then at most a ReLU: the kernels add it while storing Y.
-      residual_arg = add_arg(k, value_arg(z));
+    if (const Value* kz = kernel_residual(n, &relu)) {
+      residual_arg = add_arg(k, value_arg(kz));  // the kernels add it while storing Y
     } else {
       fused_epilogue(n, k, z, &relu);
     }
-    k.params = {s.N,       s.C,        s.H,          s.W,           s.M,          s.KH,
-                s.KW,      s.stride_h, s.stride_w,   s.pad_top,     s.pad_left,   s.pad_bottom,
-                s.pad_right, s.dilation_h, s.dilation_w, s.group,
-                (relu ? 1 : 0) | (residual_arg >= 0 ? 2 : 0)};
+    k.params = conv_params(s, (relu ? 1 : 0) | (residual_arg >= 0 ? 2 : 0));
     if (residual_arg >= 0) k.params.push_back(residual_arg);
     out_.kernels.push_back(std::move(k));
     return true;
@@ -251,30 +280,18 @@ class Lowering {
   // Whether `n` is a plain f32 conv the slice lowering takes (constant weights and bias, no
   // residual, an activation of none / ReLU / one-input program), with its shape.
   std::optional<KilnConv2dShape> sliceable_conv(const Node& n) {
-    if (n.op != OpKind::Conv && n.op != OpKind::KilnFusedConv) return std::nullopt;
-    const Value *x = n.input(0), *w = n.input(1), *b = n.input(2);
-    if (!is_f32(x) || !is_f32(w) || !w->is_constant() || (b && !b->is_constant()) ||
-        x->type.shape.dims.size() != 4 || (n.op == OpKind::KilnFusedConv && n.input(3)) ||
+    const std::optional<KilnConv2dShape> s = builtin_conv_shape(n);
+    if (!s || s->N != 1 || (n.op == OpKind::KilnFusedConv && n.input(3)) ||
         !is_f32(n.output(0)) || groups_.member_of.count(&n) || groups_.root_of.count(&n))
       return std::nullopt;
-    const std::optional<KilnConv2dShape> s = conv2d_shape(n, x, w);
-    if (!s || s->N != 1) return std::nullopt;
     return s;
   }
 
-  // The residual of a conv that lower_conv gives the builtin's in-kernel residual (f32, Y's
-  // shape, then at most a ReLU), else null.
-  const Value* in_place_residual(const Node& n) {
-    if (n.op != OpKind::KilnFusedConv) return nullptr;
-    const Value *x = n.input(0), *w = n.input(1), *b = n.input(2), *z = n.input(3);
-    const Value* y = n.output(0);
+  // The residual of a conv that lower_conv gives the builtin's in-kernel residual, else null.
+  static const Value* in_place_residual(const Node& n) {
     bool relu = false;
-    if (!z || !is_f32(z) || !is_f32(x) || !is_f32(w) || !w->is_constant() ||
-        (b && !b->is_constant()) || x->type.shape.dims.size() != 4 || !is_f32(y) ||
-        !z->type.shape.is_static() || dims_of(z) != dims_of(y) ||
-        !conv_act_is_none_or_relu(n, &relu) || !conv2d_shape(n, x, w))
-      return nullptr;
-    return z;
+    if (!builtin_conv_shape(n) || !is_f32(n.output(0))) return nullptr;
+    return kernel_residual(n, &relu);
   }
 
   // The channels per group when `a` then `b` run as an interleaved pair, else 0. Decided from
@@ -325,13 +342,8 @@ class Lowering {
     PlannedKernel k = start(n, KernelKind::Conv2d);
     const LaunchArg xa = value_arg(x);
     k.x = add_arg(k, depthwise ? slice(xa, m0 * in_plane * f, ch * in_plane * f) : xa);
-    const bool half_w = options_.half_weights.count(w) > 0;
-    std::vector<uint8_t> packed(half_w ? kiln_conv2d_packed_weights_half_size(&s)
-                                       : kiln_conv2d_packed_weights_size(&s));
     const int64_t per_channel = (full.C / full.group) * s.KH * s.KW;
-    (half_w ? kiln_conv2d_pack_weights_half : kiln_conv2d_pack_weights)(
-        &s, w->constant->data<float>() + m0 * per_channel, packed.data());
-    k.w = add_arg(k, weight_arg(packed.data(), packed.size()));
+    k.w = conv_weights_arg(k, w, s, w->constant->data<float>() + m0 * per_channel);
     if (b) k.bias = add_arg(k, slice(value_arg(b), m0 * f, ch * f));
     k.y = add_arg(k, slice(value_arg(y), m0 * out_plane * f, ch * out_plane * f));
     bool relu = false;
@@ -340,9 +352,7 @@ class Lowering {
       k.program.out_dims = {1, s.M, oh, ow};
       k.program.inputs.at(0).strides = contiguous_strides(k.program.out_dims);
     }
-    k.params = {s.N,       s.C,        s.H,          s.W,           s.M,          s.KH,
-                s.KW,      s.stride_h, s.stride_w,   s.pad_top,     s.pad_left,   s.pad_bottom,
-                s.pad_right, s.dilation_h, s.dilation_w, s.group, relu ? 1 : 0};
+    k.params = conv_params(s, relu ? 1 : 0);
     out_.kernels.push_back(std::move(k));
   }
 

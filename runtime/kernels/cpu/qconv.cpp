@@ -272,22 +272,16 @@ void qconv2d_impl(const KilnConv2dShape* shape, const void* packed_weights, cons
   for (int64_t kh = 0; kh < s.KH; ++kh)
     for (int64_t kw = 0; kw < s.KW; ++kw)
       tap_off[kh * s.KW + kw] = (kh * s.dilation_h * Wp + kw * s.dilation_w) * Cp;
+  // Every output pixel's input offset, in one pass (no division or wrap test per pixel and
+  // panel); the tail of the last panel repeats the last pixel.
+  std::vector<int64_t> pix_all(static_cast<size_t>(panels * kQNR));
+  for (int64_t oh = 0; oh < OH; ++oh)
+    for (int64_t ow = 0; ow < OW; ++ow)
+      pix_all[oh * OW + ow] = (oh * s.stride_h * Wp + ow * s.stride_w) * Cp;
+  std::fill(pix_all.begin() + P, pix_all.end(), pix_all[static_cast<size_t>(P - 1)]);
   // AVX-512: panels packed by dword gathers (32-bit offsets) and tiles finished in registers.
   const bool avx512 = active_isa() >= Isa::Avx512;
   const bool gather = avx512 && image <= INT32_MAX;
-  // With gathers: every output pixel's input offset, one vectorizable pass instead of a
-  // division or a wrap test per pixel and panel; the tail repeats the last pixel.
-  std::vector<int32_t> pix_all;
-  if (gather) {
-    pix_all.resize(static_cast<size_t>(panels * kQNR));
-    int32_t* d = pix_all.data();
-    for (int64_t oh = 0; oh < OH; ++oh, d += OW) {
-      const int32_t row = static_cast<int32_t>(oh * s.stride_h * Wp * Cp);
-      const int32_t step = static_cast<int32_t>(s.stride_w * Cp);
-      for (int64_t ow = 0; ow < OW; ++ow) d[ow] = row + static_cast<int32_t>(ow) * step;
-    }
-    std::fill(pix_all.begin() + P, pix_all.end(), pix_all[static_cast<size_t>(P - 1)]);
-  }
   const auto run_tasks = [&](int64_t t0, int64_t t1) {
     thread_local ScratchBuffer t_panel;
     auto* panel = reinterpret_cast<uint8_t*>(t_panel.floats(static_cast<size_t>(kq * 32)));
@@ -299,27 +293,21 @@ void qconv2d_impl(const KilnConv2dShape* shape, const void* packed_weights, cons
       const int64_t g = ng % s.group, n = ng / s.group;
       const int64_t p0 = p * kQNR;
       const int cols = static_cast<int>(std::min<int64_t>(kQNR, P - p0));
-      if (packed_for != rest && gather) {
+      if (packed_for != rest) {  // [kq][32 pixels][4 bytes]: one word per pixel and K-group
         packed_for = rest;
-        qconv_pack_panel_avx512(qx + ng * image, pix_all.data() + p0, tap_off.data(), taps, cq,
-                                panel);
-      } else if (packed_for != rest) {  // [kq][32 pixels][4 bytes]: a word per pixel, K-group
-        packed_for = rest;
-        int64_t pix[kQNR];
-        int64_t oh = p0 / OW, ow = p0 % OW;  // stepped, not divided, per pixel
-        for (int j = 0; j < kQNR; ++j) {
-          pix[j] = (oh * s.stride_h * Wp + ow * s.stride_w) * Cp;
-          if (p0 + j + 1 < P && ++ow == OW) {  // columns past P repeat the last pixel
-            ow = 0;
-            ++oh;
-          }
-        }
+        const int64_t* pix = pix_all.data() + p0;
         const uint8_t* img = qx + ng * image;
-        uint8_t* dst = panel;
-        for (int64_t tp = 0; tp < taps; ++tp) {
-          const uint8_t* tap = img + tap_off[tp];
-          for (int64_t c = 0; c < cq; ++c, dst += 128)
-            for (int j = 0; j < kQNR; ++j) std::memcpy(dst + j * 4, tap + pix[j] + c * 4, 4);
+        if (gather) {
+          alignas(64) int32_t pix32[kQNR];
+          for (int j = 0; j < kQNR; ++j) pix32[j] = static_cast<int32_t>(pix[j]);
+          qconv_pack_panel_avx512(img, pix32, tap_off.data(), taps, cq, panel);
+        } else {
+          uint8_t* dst = panel;
+          for (int64_t tp = 0; tp < taps; ++tp) {
+            const uint8_t* tap = img + tap_off[tp];
+            for (int64_t c = 0; c < cq; ++c, dst += 128)
+              for (int j = 0; j < kQNR; ++j) std::memcpy(dst + j * 4, tap + pix[j] + c * 4, 4);
+          }
         }
       }
       const int64_t rb1 = std::min(row_blocks, (mc + 1) * blocks_per_chunk);
