@@ -130,11 +130,14 @@ void finish_rows_avx512(const float* t, int64_t ldt, int64_t rows, int64_t cols,
                         const QFinish& f, int64_t off, int64_t ld) {
   const FinishVec F = finish_vec(f);
   const __mmask16 tail = static_cast<__mmask16>((1u << (cols % 16)) - 1);
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t j = 0; j < cols; j += 16) {
-      const __mmask16 m = j + 16 <= cols ? static_cast<__mmask16>(0xffff) : tail;
-      finish_store(F, _mm512_maskz_loadu_ps(m, t + r * ldt + j), off + r * ld + j, m);
-    }
+  with_finish_mode(F, [&](auto u8, auto zk) {  // the mode once, not per vector
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = 0; j < cols; j += 16) {
+        const __mmask16 m = j + 16 <= cols ? static_cast<__mmask16>(0xffff) : tail;
+        finish_store_t<u8(), zk()>(F, _mm512_maskz_loadu_ps(m, t + r * ldt + j), off + r * ld + j,
+                                   m);
+      }
+  });
 }
 
 }  // namespace kiln::cpu
