@@ -69,6 +69,8 @@ std::vector<uint8_t> encode_section(const ArtifactMeta& m, SectionKind kind) {
         }
         w.u32(static_cast<uint32_t>(l.params.size()));
         for (int64_t p : l.params) w.i64(p);
+        w.u32(l.section);
+        w.u32(l.chain);
       }
       break;
     case SectionKind::Weights:

@@ -94,7 +94,7 @@ CompiledModel compile_for_cpu(Graph& g, const CpuCompileOptions& options) {
   std::map<std::string, int> by_kind;
   std::map<std::string, int> fallback_ops;
   for (const PlannedKernel& k : lowered.kernels) {
-    m.launches.push_back({k.symbol, k.node_name, k.op, k.args, k.params});
+    m.launches.push_back({k.symbol, k.node_name, k.op, k.args, k.params, k.section, k.chain});
     static const char* kNames[] = {"runtime op",           "conv2d",      "gemm (packed B)",
                                    "batched gemm",         "generated elementwise",
                                    "int8 conv2d",          "int8 gemm (packed B)"};

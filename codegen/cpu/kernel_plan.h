@@ -63,6 +63,7 @@ struct PlannedKernel {
   int x = -1, w = -1, bias = -1, y = -1;
   bool has_epilogue = false;
   EwProgram program;  // Elementwise: the whole kernel; Conv2d / SgemmPackedB: the epilogue
+  uint32_t section = 0, chain = 0;  // see artifact::Launch
 };
 
 }  // namespace kiln::cpu_codegen

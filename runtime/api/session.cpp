@@ -7,6 +7,7 @@
 
 #include "runtime/api/api_internal.h"
 #include "runtime/kernels/launch/builtins.h"
+#include "runtime/threadpool/thread_pool.h"
 
 namespace kiln::api {
 namespace {
@@ -63,6 +64,8 @@ struct Session {
     }
     args.resize(total);
     profile.resize(meta.launches.size());
+    section_of.assign(meta.launches.size(), -1);
+    if (!device_session) find_sections();
   }
 
   void bind(size_t index, const void* data, kiln_dtype dtype, int32_t rank, const int64_t* dims,
@@ -148,32 +151,89 @@ struct Session {
     launch::RunState state;
     state.pool = model->context->pool.get();
     const kiln_exec_ctx ctx = launch::make_exec_ctx(&state);
-    using Clock = std::chrono::steady_clock;
     const Clock::time_point t0 = Clock::now();
-    for (size_t l = 0; l < meta.launches.size(); ++l) {
-      const auto& launch = meta.launches[l];
-      const Clock::time_point start = profiling ? Clock::now() : t0;
-      const int32_t rc = model->kernels[l](
-          args.data() + arg_start[l], launch.params.empty() ? nullptr : launch.params.data(), &ctx);
-      if (profiling) {
-        const Clock::time_point end = Clock::now();
-        auto ns = [](Clock::duration d) {
-          return static_cast<uint64_t>(
-              std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
-        };
-        profile[l] = {ns(start - t0), ns(end - start)};
+    for (size_t l = 0; l < meta.launches.size();) {
+      if (section_of[l] < 0) {
+        run_launch(l, ctx, state, t0);
+        ++l;
+        continue;
       }
-      if (rc != 0) {
-        if (state.error.empty()) {
-          fail_with(KILN_STATUS_INTERNAL, "kernel '", launch.symbol, "' (", launch.op, " '",
-                    launch.node_name, "') failed with code ", rc);
-        }
-        fail_with(KILN_STATUS_INTERNAL, launch.op, " '", launch.node_name, "' failed: ",
-                  state.error);
-      }
+      // A section: its chains spread over the pool, each on one thread with a one-thread
+      // context (its launches' own parallel_for calls run inline).
+      const Section& sec = sections[static_cast<size_t>(section_of[l])];
+      state.pool->parallel_for(static_cast<int64_t>(sec.chains.size()),
+                               [&](int64_t begin, int64_t end) {
+                                 launch::RunState serial;
+                                 serial.pool = &serial_pool();
+                                 const kiln_exec_ctx one = launch::make_exec_ctx(&serial);
+                                 for (int64_t c = begin; c < end; ++c)
+                                   for (size_t i : sec.chains[static_cast<size_t>(c)])
+                                     run_launch(i, one, serial, t0);
+                               });
+      l = sec.end;
     }
     has_run = true;
     has_profile = profiling;
+  }
+
+  using Clock = std::chrono::steady_clock;
+
+  // Runs launch l; throws its failure.
+  void run_launch(size_t l, const kiln_exec_ctx& ctx, launch::RunState& state,
+                  Clock::time_point t0) {
+    const auto& launch = model->meta().launches[l];
+    const Clock::time_point start = profiling ? Clock::now() : t0;
+    const int32_t rc = model->kernels[l](
+        args.data() + arg_start[l], launch.params.empty() ? nullptr : launch.params.data(), &ctx);
+    if (profiling) {
+      const Clock::time_point end = Clock::now();
+      auto ns = [](Clock::duration d) {
+        return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+      };
+      profile[l] = {ns(start - t0), ns(end - start)};
+    }
+    if (rc != 0) {
+      if (state.error.empty()) {
+        fail_with(KILN_STATUS_INTERNAL, "kernel '", launch.symbol, "' (", launch.op, " '",
+                  launch.node_name, "') failed with code ", rc);
+      }
+      fail_with(KILN_STATUS_INTERNAL, launch.op, " '", launch.node_name, "' failed: ",
+                state.error);
+    }
+  }
+
+  // The launch sections (artifact::Launch): their chains' launch indices, in order.
+  struct Section {
+    size_t end = 0;  // one past the section's last launch
+    std::vector<std::vector<size_t>> chains;
+  };
+  std::vector<Section> sections;
+  std::vector<int> section_of;  // per launch: its section's index at its first launch, else -1
+
+  void find_sections() {
+    const auto& launches = model->meta().launches;
+    for (size_t l = 0; l < launches.size();) {
+      if (launches[l].section == 0) {
+        ++l;
+        continue;
+      }
+      Section sec;
+      size_t e = l;
+      for (; e < launches.size() && launches[e].section == launches[l].section; ++e) {
+        if (launches[e].chain >= sec.chains.size()) sec.chains.resize(launches[e].chain + 1);
+        sec.chains[launches[e].chain].push_back(e);
+      }
+      sec.end = e;
+      section_of[l] = static_cast<int>(sections.size());
+      sections.push_back(std::move(sec));
+      l = e;
+    }
+  }
+
+  // Chains run their launches with this pool: one thread, so parallel_for runs inline.
+  static ThreadPool& serial_pool() {
+    static ThreadPool pool(1);
+    return pool;
   }
 
   void run_on_device() {

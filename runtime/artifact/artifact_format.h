@@ -24,7 +24,7 @@
 namespace kiln::artifact {
 
 inline constexpr char kMagic[8] = {'\x89', 'K', 'I', 'L', 'N', '\r', '\n', '\x1a'};
-inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kFormatVersion = 2;  // 2: launches carry a section and chain
 inline constexpr uint32_t kHeaderBytes = 64;
 inline constexpr uint64_t kAlignment = 64;     // sections, weights, arena offsets
 inline constexpr size_t kChecksumOffset = 40;  // u32 in the header, zero while hashing
@@ -110,6 +110,13 @@ struct Launch {
   std::string op;
   std::vector<LaunchArg> args;
   std::vector<int64_t> params;
+  // Launches run in list order, except that consecutive launches with the same non-zero
+  // `section` form independent chains: those of one `chain` run in order, different chains may
+  // run at the same time (each on one thread), and the section ends when all are done. The
+  // compiler makes chains touch disjoint outputs (MobileNet's expansion -> depthwise channel
+  // groups), so any interleaving gives the same bits. Section 0: an ordinary launch (chain 0).
+  uint32_t section = 0;
+  uint32_t chain = 0;
   bool operator==(const Launch&) const = default;
 };
 

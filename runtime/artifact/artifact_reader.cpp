@@ -197,9 +197,38 @@ void check_arg(const ByteReader& r, const Launch& l, const LaunchArg& a, const A
   }
 }
 
+// A section's launches are consecutive (a closed section id may not come back), and chains
+// number from 0 within it, each at most one past the highest so far.
+struct SectionCheck {
+  uint32_t open = 0, chains = 0;
+  std::set<uint32_t> closed;
+
+  void next(const ByteReader& r, const Launch& l, uint32_t i) {
+    if (l.section != open && open != 0) closed.insert(open);
+    if (l.section == 0) {
+      open = 0;
+      if (l.chain != 0) fail(r.what(), ": launch ", i, " has chain ", l.chain, " but no section");
+      return;
+    }
+    if (l.section != open) {
+      if (closed.count(l.section)) {
+        fail(r.what(), ": launch ", i, " reopens section ", l.section, " after other launches");
+      }
+      open = l.section;
+      chains = 0;
+    }
+    if (l.chain > chains) {
+      fail(r.what(), ": launch ", i, " has chain ", l.chain, " in section ", l.section,
+           ", whose chains so far number ", chains);
+    }
+    chains = std::max(chains, l.chain + 1);
+  }
+};
+
 void read_launches(ByteReader r, ArtifactMeta& m, uint64_t weights_bytes) {
   const uint32_t n = r.count(20, "launches");
   std::vector<bool> output_written(m.outputs.size(), false);
+  SectionCheck sections;
   for (uint32_t i = 0; i < n; ++i) {
     Launch l;
     l.symbol = r.str(kMaxStringBytes);
@@ -223,6 +252,9 @@ void read_launches(ByteReader r, ArtifactMeta& m, uint64_t weights_bytes) {
     }
     const uint32_t np = r.count(8, "kernel parameters");
     for (uint32_t j = 0; j < np; ++j) l.params.push_back(r.i64());
+    l.section = r.u32();
+    l.chain = r.u32();
+    sections.next(r, l, i);
     m.launches.push_back(std::move(l));
   }
   r.expect_end();

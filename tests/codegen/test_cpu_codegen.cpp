@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 
 #include "codegen/cpu/run_compiled.h"
@@ -257,8 +258,8 @@ TEST(CpuCodegen, ResNetBlockAddsTheResidualInTheConvKernel) {
 
 // MobileNet's inverted residual: a 3x3 conv (128 channels), a 1x1 expansion with a large
 // output (80 channels, 1.3 MB), a depthwise conv reading only it, a 1x1 projection. The
-// expansion and the depthwise conv run as interleaved channel groups (32, 32, 16 channels: 3
-// launches each) on slices of the same values; the 3x3 conv's output dies at the expansion, and
+// expansion and the depthwise conv run as interleaved channel groups (4 x 20 channels: 4
+// launches each, one chain per group) on slices of the same values; the 3x3 conv's output dies at the expansion, and
 // the memory plan must not hand its bytes to the depthwise output before the last group (it
 // would without the pair's shared step: the depthwise output fits there). With the expansion's
 // output also a graph output, they run whole (one launch each).
@@ -311,14 +312,28 @@ void check_expansion_depthwise(int64_t stride, const char* act, bool mid_is_outp
     if (mid_is_output) g.outputs.push_back(mid);
   };
   c.inputs = {{"x", random_tensor({1, C, H, W}, 45)}};
-  const CompiledModel m = check_against_reference(c);
+  const CompiledModel m = check_against_reference(c);  // at 2 threads
   int expand = 0, depthwise = 0;
   for (const auto& l : m.meta.launches) {
     expand += l.node_name == "expand";
     depthwise += l.node_name == "depthwise";
+    // The groups are one launch section, a chain per group: expansion slice, then its
+    // depthwise slice.
+    if (l.node_name == "expand" || l.node_name == "depthwise") {
+      EXPECT_EQ(l.section, mid_is_output ? 0u : 1u) << l.node_name;
+      EXPECT_EQ(l.chain, mid_is_output ? 0u : static_cast<uint32_t>(expand - 1)) << l.node_name;
+    } else {
+      EXPECT_EQ(l.section, 0u) << l.node_name;
+    }
   }
-  EXPECT_EQ(expand, mid_is_output ? 1 : 3);
-  EXPECT_EQ(depthwise, mid_is_output ? 1 : 3);
+  // 80 channels: 3 groups of at most 32 rounded up to an even count, 4 x 20.
+  EXPECT_EQ(expand, mid_is_output ? 1 : 4);
+  EXPECT_EQ(depthwise, mid_is_output ? 1 : 4);
+  // Chains on two threads give the bits of one thread.
+  const auto one = run_compiled(m, c.inputs, 1), two = run_compiled(m, c.inputs, 2);
+  const Tensor &a = one.at("y"), &b = two.at("y");
+  ASSERT_EQ(a.numel(), b.numel());
+  EXPECT_EQ(std::memcmp(a.data<float>(), b.data<float>(), a.numel() * sizeof(float)), 0);
 }
 
 TEST(CpuCodegen, ExpansionAndDepthwiseRunInChannelGroups) {

@@ -148,8 +148,48 @@ TEST(ArtifactFormat, FutureVersionIsUnsupported) {
   store<uint32_t>(f, header_field::kVersion, kFormatVersion + 1);
   reseal(f);
   EXPECT_THROW(parse(f), Unsupported);
-  EXPECT_NE(parse_error(f).find("format version 2, this runtime reads version 1"),
+  EXPECT_NE(parse_error(f).find("format version " + std::to_string(kFormatVersion + 1) +
+                                ", this runtime reads version " + std::to_string(kFormatVersion)),
             std::string::npos);
+}
+
+// Launch sections (independent chains) survive the round trip; a chain outside a section, a
+// chain number that skips one, and a section that comes back after other launches are refused
+// by the writer and the reader alike.
+TEST(ArtifactFormat, LaunchSections) {
+  Built b = build();
+  b.meta.launches[1].section = b.meta.launches[2].section = 7;
+  b.meta.launches[2].chain = 1;
+  const std::vector<uint8_t> file = serialize_artifact(b.meta, b.weights, kFakeCode);
+  const ParsedArtifact p = parse(file);
+  EXPECT_EQ(p.meta, b.meta);
+  EXPECT_EQ(p.meta.launches[2].section, 7u);
+  EXPECT_EQ(p.meta.launches[2].chain, 1u);
+
+  // The writer checks what it writes with the reader, so each bad variant's error is the
+  // reader's.
+  auto refused = [&](void (*edit)(ArtifactMeta&), const char* message) {
+    Built bad = build();
+    edit(bad.meta);
+    try {
+      serialize_artifact(bad.meta, bad.weights, kFakeCode);
+      ADD_FAILURE() << "writer accepted: " << message;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+    }
+  };
+  refused([](ArtifactMeta& m) { m.launches[1].chain = 1; }, "has chain 1 but no section");
+  refused(
+      [](ArtifactMeta& m) {
+        m.launches[1].section = m.launches[2].section = 3;
+        m.launches[2].chain = 2;
+      },
+      "has chain 2 in section 3, whose chains so far number 1");
+  refused(
+      [](ArtifactMeta& m) {
+        m.launches[0].section = m.launches[2].section = 4;
+      },
+      "reopens section 4 after other launches");
 }
 
 TEST(ArtifactFormat, OtherKernelAbiIsUnsupported) {

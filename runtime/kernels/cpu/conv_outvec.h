@@ -91,6 +91,11 @@ struct OutvecTile {
   // AVX-512: K weight lines (16 floats each) to prefetch into L2, one per tap, or null: the
   // next panel group's weights, which otherwise stream from memory at the FMAs' pace.
   const float* prefetch;
+  // AVX-512: the next tile's pixel (0, 0) (same taps, rows and pixels as this one), or null:
+  // its input lines are prefetched into L2, one tap per tap. A 1x1 projection after a
+  // depthwise conv split by channels finds half its input in the other core's cache, where
+  // the hardware prefetchers do not follow hundreds of channel planes.
+  const float* xnext;
 };
 // The most pixels (rows x q) per tile for co panels (the accumulators fill the register file).
 int outvec_max_pixels(Isa isa, int co);

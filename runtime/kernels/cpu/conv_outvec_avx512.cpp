@@ -30,6 +30,16 @@ __attribute__((flatten)) void tile(const OutvecTile& t) {
   for (int64_t k = 0; k < t.K; ++k, w += 16) {
     if (t.prefetch) _mm_prefetch(reinterpret_cast<const char*>(t.prefetch + 16 * k), _MM_HINT_T1);
     const float* xs = t.x + t.off[k];
+    if (t.xnext) {
+      const float* xn = t.xnext + t.off[k];
+#pragma GCC unroll 2
+      for (int r = 0; r < R; ++r) {
+        _mm_prefetch(reinterpret_cast<const char*>(xn + r * t.xrow), _MM_HINT_T1);
+        if ((Q - 1) * SW >= 8) {
+          _mm_prefetch(reinterpret_cast<const char*>(xn + r * t.xrow + (Q - 1) * SW), _MM_HINT_T1);
+        }
+      }
+    }
     __m512 wv[CO];
 #pragma GCC unroll 4
     for (int j = 0; j < CO; ++j) wv[j] = _mm512_loadu_ps(w + j * ws);
