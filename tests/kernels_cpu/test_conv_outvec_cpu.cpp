@@ -191,6 +191,54 @@ TEST(CpuConvOutvec, DeepAndWideShapesWithResidual) {
   }
 }
 
+// Split-K (1x1 over small planes, many input channels): the two halves of the input channels
+// on their own threads, or summed apart within each tile on one, give the same bits, match the
+// reference with the bias, ReLU, `post` and in-kernel residual epilogues, and odd channel
+// counts and several images split right.
+TEST(CpuConvOutvec, SplitKMatchesReferenceAndThreadCounts) {
+  std::mt19937 rng(43);
+  ThreadPool p2(2), p3(3);
+  const Case cases[] = {
+      {1, 384, 14, 14, 64, 1, 1},                                        // MobileNetV2's
+      {1, 576, 14, 14, 96, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, true, true},
+      {2, 131, 9, 11, 40, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, false, true},  // odd C, 2 images
+      {1, 160, 7, 7, 49, 1, 1},                                          // M == pixels
+  };
+  for (const Case& c : cases) {
+    const KilnConv2dShape s = shape_of(c);
+    ASSERT_TRUE(cpu::outvec_splits_k(s, cpu::Isa::Avx512)) << describe(c, cpu::Isa::Avx512);
+    check(c, rng, true, &p2, &p3);
+  }
+  // The in-kernel residual (kiln_conv2d_residual's operand), summed after the halves.
+  if (!cpu::isa_supported(cpu::Isa::Avx512)) return;
+  for (const Case& c : cases) {
+    const KilnConv2dShape s = shape_of(c);
+    const int64_t P = c.H * c.W;
+    const Data d = make_data(c, rng, c.H, c.W);
+    // conv + bias + residual, then the ReLU (reference() applies it before the residual).
+    Case plain = c;
+    plain.relu = false;
+    std::vector<float> want = reference(plain, d, true);
+    if (c.relu)
+      for (float& v : want) v = v < 0 ? 0.0f : v;
+    std::vector<float> packed(cpu::outvec_packed_floats(s, cpu::Isa::Avx512));
+    cpu::pack_outvec_weights(s, cpu::Isa::Avx512, d.w.data<float>(), packed.data());
+    KilnGemmEpilogue ep{c.bias ? d.b.data<float>() : nullptr, nullptr, c.relu ? 1 : 0, nullptr,
+                        nullptr};
+    std::vector<std::vector<float>> got;
+    for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), &p2, &p3}) {
+      std::vector<float> y(static_cast<size_t>(c.N * c.M * P), -7.0f);
+      cpu::outvec_conv(s, cpu::Isa::Avx512, c.H, c.W, packed.data(), d.x.data<float>(), ep,
+                       d.res.data<float>(), y.data(), pool);
+      got.push_back(std::move(y));
+    }
+    expect_all_close(got[0].data(), want.data(), static_cast<int64_t>(want.size()),
+                     2e-6 * static_cast<double>(c.C + 8), describe(c, cpu::Isa::Avx512));
+    EXPECT_EQ(got[0], got[1]) << describe(c, cpu::Isa::Avx512) << ": 1 vs 2 threads";
+    EXPECT_EQ(got[0], got[2]) << describe(c, cpu::Isa::Avx512) << ": 1 vs 3 threads";
+  }
+}
+
 // The rule on the benchmark models' dense layers. AVX-512: 3x3 stride-1 convs over planes at
 // least 16 wide with at most 1.5 MiB of transformed weights go to Winograd (14 wide with up to
 // 4.5 MiB when one image's transformed input stays within 1.5 MiB), every other KxK

@@ -244,6 +244,11 @@ struct Plan {
   // threads, when the input may sit in another core's cache (1 thread, MobileNetV2: 1.4%
   // slower with it; 2 threads: 2% faster).
   bool prefetch_input = false;
+  // Taps [k0, k1) only, and when `partial`, plain sums (no bias, ReLU, residual or post): one
+  // half of a split-K conv (see outvec_conv).
+  int64_t k0 = 0, k1 = 0;
+  bool partial = false;
+  int64_t ksplit = 0;  // OutvecTile::ksplit: split-K's halves within each tile (one thread)
   int64_t sw_cols;       // floats per source row (W plus the left and right pads)
   int64_t chan_stride;   // floats between channels of the source
   std::vector<int64_t> off;                   // tap offsets from a pixel's top-left tap
@@ -257,6 +262,7 @@ struct Plan {
     panels = (mg + L - 1) / L;
     P = out_h * out_w;
     blk = pick_blocking(isa, panels, kg, out_h, out_w);
+    k1 = kg;
     co_groups = (panels + blk.co - 1) / blk.co;
     padded = s.pad_top || s.pad_left || s.pad_bottom || s.pad_right;
     sw_cols = s.W + s.pad_left + s.pad_right;
@@ -300,29 +306,30 @@ struct Plan {
       const int co = static_cast<int>(std::min<int64_t>(blk.co, panels - p0));
       const int rows = static_cast<int>(std::min<int64_t>(blk.rows, r1 - r));
       OutvecTile t{};
-      t.w = packed + (g * panels + p0) * kg * L;
+      t.w = packed + (g * panels + p0) * kg * L + k0 * L;
       t.wstride = kg * L;
       t.xrow = s.stride_h * sw_cols;
       t.yrow = out_w;
-      t.off = off.data();
-      t.K = kg;
+      t.off = off.data() + k0;
+      t.K = k1 - k0;
+      t.ksplit = ksplit;
       t.ldy = P;
       t.channels = static_cast<int>(std::min<int64_t>(co * L, mg - p0 * L));
-      t.bias = ep.row_bias ? ep.row_bias + g * mg + p0 * L : nullptr;
-      t.relu = ep.relu != 0;
+      t.bias = ep.row_bias && !partial ? ep.row_bias + g * mg + p0 * L : nullptr;
+      t.relu = ep.relu != 0 && !partial;
       float* yc = yg + p0 * L * P + r * out_w;
       const float* row = sg + (r * s.stride_h - row0) * sw_cols;
       // Tile i of the group prefetches panel i of the next group (one weight line per tap),
       // so those weights are in L2 when that group starts; the last group, those of the
       // thread's next item (split by panels, items would otherwise start cold).
       const int64_t next = (cgi + 1) * blk.co;
-      const float* next_w = packed + (g * panels + next) * kg * L;
+      const float* next_w = packed + (g * panels + next) * kg * L + k0 * L;
       int64_t next_panels = cgi + 1 < c1 ? std::min<int64_t>(blk.co, panels - next) : 0;
       if (cgi + 1 == c1 && after) next_w = after, next_panels = after_panels;
       for (const auto& [col, px] : runs) {
         t.x = row + col * s.stride_w;
         t.y = yc + col;
-        t.res = rg ? rg + p0 * L * P + r * out_w + col : nullptr;
+        t.res = rg && !partial ? rg + p0 * L * P + r * out_w + col : nullptr;
         t.prefetch = ti < next_panels && isa == Isa::Avx512 ? next_w + ti * kg * L : nullptr;
         // The first panel group touches the item's input first: it prefetches the rows the
         // next tile down reads.
@@ -349,7 +356,7 @@ struct Plan {
       for (int64_t r = r0; r < r1; r += blk.rows) {
         const int channels = step(cgi, r, ti);
         const int64_t done = std::min(r1, r + blk.rows);
-        if (ep.post && ((done - post_from) * out_w >= kPostPixels || done == r1)) {
+        if (ep.post && !partial && ((done - post_from) * out_w >= kPostPixels || done == r1)) {
           ep.post(ep.post_closure, yg + cgi * blk.co * L * P + post_from * out_w, P, channels,
                   (done - post_from) * out_w);
           post_from = done;
@@ -360,7 +367,69 @@ struct Plan {
 
 };
 
+// Split-K: unpadded 1x1 convs over small planes with many input channels and fewer output
+// channels than pixels (MobileNetV2's projections, 384 -> 64 at 14x14) run as two halves of
+// the input channels, each over all pixels and output channels, summed after. Their input
+// comes from a depthwise conv split by channel planes, so with 2 threads each half reads only
+// what its own core wrote; split by pixels, every tile read half its rows from the other
+// core's cache, hundreds of planes apart (2 threads: 46 vs 50 us at 1; see the note in
+// outvec_conv). The halves are the same at any thread count, so results do not depend on it.
+constexpr int64_t kSplitKMaxPixels = 256;
+constexpr int64_t kSplitKMinChannels = 128;
+thread_local ScratchBuffer t_split;
+
+
+void split_k_conv(const KilnConv2dShape& s, Plan& plan, const float* packed, const float* x,
+                  const KilnGemmEpilogue& ep, const float* residual, float* y, ThreadPool* pool) {
+  const int64_t P = plan.P, MP = s.M * P, in_image = s.C * s.H * s.W;
+  plan.set_channel_stride(s.H * s.W);
+  plan.partial = true;
+  plan.prefetch_input = false;
+  Plan half[2] = {plan, plan};
+  half[0].k1 = half[1].k0 = s.C / 2;  // the depthwise conv's split of the planes at 2 threads
+  float* part = t_split.floats(static_cast<size_t>(2 * s.N * MP));
+  const KilnGemmEpilogue none{};
+  auto run_half = [&](int64_t begin, int64_t end) {
+    for (int64_t h = begin; h < end; ++h) {
+      for (int64_t n = 0; n < s.N; ++n) {
+        half[h].run(packed, x + n * in_image, 0, n, 0, 0, plan.co_groups, 0, plan.out_h, none,
+                    nullptr, part + h * s.N * MP, nullptr, 0);
+      }
+    }
+  };
+  // The sum, split by pixels: each thread adds the other core's half for its pixels only.
+  const int threads = pool ? pool->num_threads() : 1;
+  const int64_t chunks = std::min<int64_t>(threads, (P + 15) / 16);
+  auto reduce = [&](int64_t begin, int64_t end) {
+    for (int64_t item = begin; item < end; ++item) {
+      const int64_t n = item / chunks, c = item % chunks;
+      const int64_t p0 = P * c / chunks / 16 * 16;
+      const int64_t p1 = c + 1 == chunks ? P : P * (c + 1) / chunks / 16 * 16;
+      if (p0 >= p1) continue;
+      outvec_sum_halves_avx512(part + n * MP, part + (s.N + n) * MP, ep.row_bias,
+                               residual ? residual + n * MP : nullptr, ep.relu != 0, s.M, P, p0,
+                               p1, y + n * MP);
+      if (ep.post) ep.post(ep.post_closure, y + n * MP + p0, P, s.M, p1 - p0);
+    }
+  };
+  if (threads > 1) {
+    pool->parallel_for(2, run_half);
+    pool->parallel_for(s.N * chunks, reduce);
+  } else {
+    run_half(0, 2);
+    reduce(0, s.N * chunks);
+  }
+}
+
 }  // namespace
+
+bool outvec_splits_k(const KilnConv2dShape& s, Isa isa) {
+  const bool unpadded = !(s.pad_top || s.pad_left || s.pad_bottom || s.pad_right);
+  const int64_t pixels = s.H * s.W;  // 1x1 stride 1: the output plane
+  return isa == Isa::Avx512 && s.KH == 1 && s.KW == 1 && s.group == 1 && unpadded &&
+         s.stride_h == 1 && s.stride_w == 1 && pixels <= kSplitKMaxPixels &&
+         s.C >= kSplitKMinChannels && s.M <= pixels;
+}
 
 void fill_padded(const KilnConv2dShape& s, int64_t sw_cols, const float* x, int64_t c0, int64_t nc,
                  int64_t row0, int64_t rows, int64_t chan_stride, float* dst) {
@@ -389,6 +458,12 @@ void outvec_conv(const KilnConv2dShape& s, Isa isa, int64_t out_h, int64_t out_w
   if (s.N * s.M * plan.P * plan.kg < kMinParallelMacs) pool = nullptr;
   const int threads = pool ? pool->num_threads() : 1;
   plan.prefetch_input = threads > 1 && isa == Isa::Avx512;
+  if (outvec_splits_k(s, isa)) {
+    // Several threads: the halves run on their own cores; one: each tile sums the halves
+    // apart and adds them, the same bits.
+    if (threads > 1) return split_k_conv(s, plan, packed, x, ep, residual, y, pool);
+    plan.ksplit = s.C / 2;
+  }
 
   // Items: (image, group, row chunk, panel-group chunk); a row chunk's input rows fit in L2.
   const int64_t in_row_bytes = plan.cg * s.stride_h * plan.sw_cols * 4;

@@ -49,6 +49,11 @@ void force_dense_conv_path(const DenseConvPath* path);
 void outvec_tile_shape(const KilnConv2dShape& s, Isa isa, int64_t out_h, int64_t out_w, int* co,
                        int* rows, int* pixels);
 
+// Whether outvec_conv sums this shape's input channels as two halves (split-K, see
+// conv_outvec.cpp): unpadded 1x1 convs on AVX-512 over small planes with many input channels
+// and no more output channels than pixels.
+bool outvec_splits_k(const KilnConv2dShape& s, Isa isa);
+
 // Output channels per weight panel and per vector.
 int outvec_lanes(Isa isa);
 
@@ -96,12 +101,21 @@ struct OutvecTile {
   // depthwise conv split by channels finds half its input in the other core's cache, where
   // the hardware prefetchers do not follow hundreds of channel planes.
   const float* xnext;
+  // AVX-512, or 0: the taps sum as two halves, [0, ksplit) and [ksplit, K), added after (the
+  // bits of split-K's two partial sums, see conv_outvec.cpp, on one thread).
+  int64_t ksplit;
 };
 // The most pixels (rows x q) per tile for co panels (the accumulators fill the register file).
 int outvec_max_pixels(Isa isa, int co);
 // 4 panels never beat 2 or 3 in the cost model (the FMAs bound every tile), so none is built.
 constexpr int kOutvecMaxPanels = 3;
 void outvec_tile_avx512(int co, int rows, int q, int sw, const OutvecTile& t);
+// Split-K's sum (conv_outvec.cpp): pixels [p0, p1) of the M x P images a and b, y = a + b, plus
+// bias[c] and res (or null, laid out like y) and the ReLU as the tiles do them; p0 is a
+// multiple of 16.
+void outvec_sum_halves_avx512(const float* a, const float* b, const float* bias,
+                              const float* res, bool relu, int64_t M, int64_t P, int64_t p0,
+                              int64_t p1, float* y);
 void outvec_tile_avx2(int co, int rows, int q, int sw, const OutvecTile& t);
 
 }  // namespace kiln::cpu

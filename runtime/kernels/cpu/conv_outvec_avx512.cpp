@@ -24,31 +24,52 @@ __attribute__((flatten)) void tile(const OutvecTile& t) {
 #pragma GCC unroll 28
     for (int i = 0; i < P; ++i) acc[j][i] = _mm512_setzero_ps();
   }
-  const float* w = t.w;
   const int64_t ws = t.wstride;
+  auto taps = [&](int64_t k_begin, int64_t k_end) {
+    const float* w = t.w + 16 * k_begin;
 #pragma GCC unroll 2
-  for (int64_t k = 0; k < t.K; ++k, w += 16) {
-    if (t.prefetch) _mm_prefetch(reinterpret_cast<const char*>(t.prefetch + 16 * k), _MM_HINT_T1);
-    const float* xs = t.x + t.off[k];
-    if (t.xnext) {
-      const float* xn = t.xnext + t.off[k];
+    for (int64_t k = k_begin; k < k_end; ++k, w += 16) {
+      if (t.prefetch) _mm_prefetch(reinterpret_cast<const char*>(t.prefetch + 16 * k), _MM_HINT_T1);
+      const float* xs = t.x + t.off[k];
+      if (t.xnext) {
+        const float* xn = t.xnext + t.off[k];
 #pragma GCC unroll 2
-      for (int r = 0; r < R; ++r) {
-        _mm_prefetch(reinterpret_cast<const char*>(xn + r * t.xrow), _MM_HINT_T1);
-        if ((Q - 1) * SW >= 8) {
-          _mm_prefetch(reinterpret_cast<const char*>(xn + r * t.xrow + (Q - 1) * SW), _MM_HINT_T1);
+        for (int r = 0; r < R; ++r) {
+          _mm_prefetch(reinterpret_cast<const char*>(xn + r * t.xrow), _MM_HINT_T1);
+          if ((Q - 1) * SW >= 8) {
+            _mm_prefetch(reinterpret_cast<const char*>(xn + r * t.xrow + (Q - 1) * SW),
+                         _MM_HINT_T1);
+          }
         }
       }
-    }
-    __m512 wv[CO];
+      __m512 wv[CO];
 #pragma GCC unroll 4
-    for (int j = 0; j < CO; ++j) wv[j] = _mm512_loadu_ps(w + j * ws);
+      for (int j = 0; j < CO; ++j) wv[j] = _mm512_loadu_ps(w + j * ws);
 #pragma GCC unroll 28
-    for (int i = 0; i < P; ++i) {
-      const __m512 b = _mm512_set1_ps(xs[(i / Q) * t.xrow + (i % Q) * SW]);
+      for (int i = 0; i < P; ++i) {
+        const __m512 b = _mm512_set1_ps(xs[(i / Q) * t.xrow + (i % Q) * SW]);
 #pragma GCC unroll 4
-      for (int j = 0; j < CO; ++j) acc[j][i] = _mm512_fmadd_ps(wv[j], b, acc[j][i]);
+        for (int j = 0; j < CO; ++j) acc[j][i] = _mm512_fmadd_ps(wv[j], b, acc[j][i]);
+      }
     }
+  };
+  if (t.ksplit > 0) {
+    // Two halves summed from zero each, then added: the bits of split-K's partial sums.
+    taps(0, t.ksplit);
+    __m512 first[CO][P];
+#pragma GCC unroll 4
+    for (int j = 0; j < CO; ++j) {
+#pragma GCC unroll 28
+      for (int i = 0; i < P; ++i) first[j][i] = acc[j][i], acc[j][i] = _mm512_setzero_ps();
+    }
+    taps(t.ksplit, t.K);
+#pragma GCC unroll 4
+    for (int j = 0; j < CO; ++j) {
+#pragma GCC unroll 28
+      for (int i = 0; i < P; ++i) acc[j][i] = _mm512_add_ps(first[j][i], acc[j][i]);
+    }
+  } else {
+    taps(0, t.K);
   }
   const __m512 zero = _mm512_setzero_ps();
   // The bias (one per lane: lanes are channels) and, without a residual, the ReLU go on the
@@ -106,6 +127,30 @@ struct Tile {
 };
 
 }  // namespace
+
+void outvec_sum_halves_avx512(const float* a, const float* b, const float* bias,
+                              const float* res, bool relu, int64_t M, int64_t P, int64_t p0,
+                              int64_t p1, float* y) {
+  const __m512 zero = _mm512_setzero_ps();
+  for (int64_t c = 0; c < M; ++c) {
+    const __m512 bv = _mm512_set1_ps(bias ? bias[c] : 0.0f);
+    const int64_t row = c * P;
+    for (int64_t p = p0; p < p1; p += 16) {
+      const __mmask16 m = avx512::lanes(static_cast<int>(p1 - p < 16 ? p1 - p : 16));
+      // (a + b) + bias, then the residual and ReLU exactly as the tiles order them.
+      __m512 v = _mm512_add_ps(_mm512_maskz_loadu_ps(m, a + row + p),
+                               _mm512_maskz_loadu_ps(m, b + row + p));
+      if (bias) v = _mm512_add_ps(v, bv);
+      if (res) {
+        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, res + row + p));
+        if (relu) v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ), zero);
+      } else if (relu) {
+        v = _mm512_mask_max_ps(v, 0xFFFF, v, zero);
+      }
+      _mm512_mask_storeu_ps(y + row + p, m, v);
+    }
+  }
+}
 
 void outvec_tile_avx512(int co, int rows, int q, int sw, const OutvecTile& t) {
   // Accumulator budgets: most pixels per tile of 1, 2 and 3 panels.
