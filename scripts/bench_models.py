@@ -6,7 +6,9 @@ For each model (generated on demand by kiln-models) and each thread count:
         `kiln-run MODEL.kiln --input ... --threads T --bench N --warmup W` (median latency).
   ORT:  a child Python process with an InferenceSession (all graph optimizations, intra-op
         threads T, inter-op threads 1) timing N runs after W warmups (median latency).
-Each side runs as its own child process; its peak memory is that child's max RSS (os.wait4).
+Each side runs as its own child process, --rounds times, alternating (ORT, Kiln, ORT, ...), so
+the machine's drift reaches both; a row shows each side's median of its rounds' medians, and
+its peak memory, the largest child max RSS (os.wait4).
 Both sides get the same .npy inputs; the table shows max |Kiln - ORT| over the outputs.
 Then single-thread SGEMM (1024^3, 256x1024x1024) as a fraction of the measured FMA peak,
 from kiln_bench_kernels. A benchmark, not a test: it never fails on time.
@@ -23,6 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -345,19 +348,33 @@ class Bench:
         ref_note = None
         for t in self.args.threads:
             row = dict(model=label, threads=t, compile_s=compile_s, kiln_error=kiln_error)
-            try:
-                row["ort_ms"], row["ort_rss"], ort_out, row["ort_version"] = self.run_ort(
-                    label, onnx_path, self.work / label / "inputs", t)
-            except Fail as e:
-                row["ort_error"] = str(e)
-                ort_out = None
-            if artifact is not None:
-                try:
-                    row["kiln_ms"], row["kiln_rss"], kiln_out = self.run_kiln(label, artifact, inputs, t)
-                    if ort_out is not None:
-                        row["diff"] = max_abs_diff(kiln_out, ort_out)
-                except Fail as e:
-                    row["kiln_error"] = str(e)
+            # Rounds alternate the two sides, so a slow spell of the machine (it drifts by
+            # several percent over minutes) lands on both; each side's latency is the median
+            # of its rounds' medians, its peak memory the largest.
+            ort_ms, kiln_ms, ort_out = [], [], None
+            for _ in range(self.args.rounds):
+                if "ort_error" not in row:
+                    try:
+                        ms, rss, out, row["ort_version"] = self.run_ort(
+                            label, onnx_path, self.work / label / "inputs", t)
+                        ort_ms.append(ms)
+                        row["ort_rss"] = max(row.get("ort_rss", 0), rss)
+                        ort_out = ort_out or out
+                    except Fail as e:
+                        row["ort_error"] = str(e)
+                if artifact is not None and row.get("kiln_error") is None:
+                    try:
+                        ms, rss, kiln_out = self.run_kiln(label, artifact, inputs, t)
+                        kiln_ms.append(ms)
+                        row["kiln_rss"] = max(row.get("kiln_rss", 0), rss)
+                        if ort_out is not None and "diff" not in row:
+                            row["diff"] = max_abs_diff(kiln_out, ort_out)
+                    except Fail as e:
+                        row["kiln_error"] = str(e)
+            if ort_ms and "ort_error" not in row:
+                row["ort_ms"] = median(ort_ms)
+            if kiln_ms and row.get("kiln_error") is None:
+                row["kiln_ms"] = median(kiln_ms)
             if self.args.ref_check and ort_out is not None and ref_note is None:
                 try:
                     ref_out, wall = self.run_ref(label, onnx_path, inputs)
@@ -453,6 +470,9 @@ def parse_args(argv):
     p.add_argument("--threads", default="1,2", help="comma list of thread counts (default 1,2)")
     p.add_argument("--runs", type=int, default=None, help="timed runs per measurement (default 20)")
     p.add_argument("--warmup", type=int, default=None, help="untimed runs first (default 3)")
+    p.add_argument("--rounds", type=int, default=None,
+                   help="alternating Kiln / ORT rounds per row, each --runs timed runs; the row "
+                        "shows the median of the rounds' medians (default 3, 1 with --quick)")
     p.add_argument("--quick", action="store_true", help="5 runs, 1 warmup, models %s unless "
                    "--models is given" % ",".join(QUICK_MODELS))
     p.add_argument("--seed", type=int, default=1, help="weights and inputs seed")
@@ -477,8 +497,10 @@ def parse_args(argv):
         a.runs = 5 if a.quick else 20
     if a.warmup is None:
         a.warmup = 1 if a.quick else 3
-    if a.runs < 1 or a.warmup < 0:
-        p.error("--runs must be >= 1 and --warmup >= 0")
+    if a.rounds is None:
+        a.rounds = 1 if a.quick else 3
+    if a.runs < 1 or a.warmup < 0 or a.rounds < 1:
+        p.error("--runs and --rounds must be >= 1 and --warmup >= 0")
     try:
         a.threads = [int(t) for t in a.threads.split(",") if t]
     except ValueError:
@@ -511,9 +533,10 @@ def main(argv):
         print("bench_models: kiln-models not found in %s (build it first)" % args.build, file=sys.stderr)
         return 1
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-    print("machine: %s, %d CPUs, load average %.1f (other work skews the timings); %d timed runs "
-          "after %d warmup; peak memory = the child's max RSS"
-          % (cpu, os.cpu_count(), os.getloadavg()[0], args.runs, args.warmup))
+    print("machine: %s, %d CPUs, load average %.1f (other work skews the timings); %d rounds "
+          "alternating Kiln and ORT, each %d timed runs after %d warmup (latency: the median of "
+          "the rounds' medians); peak memory = the child's max RSS"
+          % (cpu, os.cpu_count(), os.getloadavg()[0], args.rounds, args.runs, args.warmup))
     print("ORT side: a Python process (interpreter, numpy and onnxruntime count toward its memory)\n")
     try:
         import numpy, onnx  # noqa: F401  (used by the input writer and the comparison)
