@@ -96,6 +96,7 @@ struct OutvecTile {
   // AVX-512: K weight lines (16 floats each) to prefetch into L2, one per tap, or null: the
   // next panel group's weights, which otherwise stream from memory at the FMAs' pace.
   const float* prefetch;
+  int64_t prefetch_lines;  // with `prefetch`: lines from it, spread evenly over the K taps
   // AVX-512: the next tile's pixel (0, 0) (same taps, rows and pixels as this one), or null:
   // its input lines are prefetched into L2, one tap per tap. A 1x1 projection after a
   // depthwise conv split by channels finds half its input in the other core's cache, where

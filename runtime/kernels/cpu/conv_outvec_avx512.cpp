@@ -25,11 +25,21 @@ __attribute__((flatten)) void tile(const OutvecTile& t) {
     for (int i = 0; i < P; ++i) acc[j][i] = _mm512_setzero_ps();
   }
   const int64_t ws = t.wstride;
+  // The weight lines to prefetch, `prefetch_lines` of them spread over the K taps (Bresenham).
+  const float* pf = t.prefetch;
+  int64_t pf_acc = 0;
   auto taps = [&](int64_t k_begin, int64_t k_end) {
     const float* w = t.w + 16 * k_begin;
 #pragma GCC unroll 2
     for (int64_t k = k_begin; k < k_end; ++k, w += 16) {
-      if (t.prefetch) _mm_prefetch(reinterpret_cast<const char*>(t.prefetch + 16 * k), _MM_HINT_T1);
+      if (pf) {
+        pf_acc += t.prefetch_lines;
+        while (pf_acc >= t.K) {
+          _mm_prefetch(reinterpret_cast<const char*>(pf), _MM_HINT_T1);
+          pf += 16;
+          pf_acc -= t.K;
+        }
+      }
       const float* xs = t.x + t.off[k];
       if (t.xnext) {
         const float* xn = t.xnext + t.off[k];
