@@ -11,7 +11,7 @@ JOBS=${KILN_JOBS:-$(nproc)}
 DATA=$(build/venv/bin/python -c "import onnx, os; print(os.path.join(os.path.dirname(onnx.__file__), 'backend/test/data/node'))")
 
 # Line tables only (-g1): backtraces and sanitizer reports keep file:line, and the two builds
-# take about 3 GB of disk instead of 6.5 (full -g filled a CI machine's disk at the last link).
+# take 2.5 GB of disk instead of 6.3 (full -g filled a CI machine's disk at the last link).
 DEBUG_FLAGS="-O2 -g1 -DNDEBUG"
 run_suite() {  # $1 = build folder, rest = extra cmake flags
   local dir=$1; shift

@@ -328,9 +328,10 @@ struct Plan {
       t.relu = ep.relu != 0 && !partial;
       float* yc = yg + p0 * L * P + r * out_w;
       const float* row = sg + (r * s.stride_h - row0) * sw_cols;
-      // Tile i of the group prefetches panel i of the next group (one weight line per tap),
-      // so those weights are in L2 when that group starts; the last group, those of the
-      // thread's next item (split by panels, items would otherwise start cold).
+      // The group's tiles prefetch the next group's weights, so they are in L2 when that group
+      // starts (the last group: those of the thread's next item, split by panels, which would
+      // otherwise start cold). Tile i takes panel i, one line per tap; weights streamed from
+      // memory are shared out evenly over all tiles instead (Plan::stream_weights).
       const int64_t next = (cgi + 1) * blk.co;
       const float* next_w = packed + (g * panels + next) * kg * L + k0 * L;
       int64_t next_panels = cgi + 1 < c1 ? std::min<int64_t>(blk.co, panels - next) : 0;
@@ -391,12 +392,12 @@ struct Plan {
 // the input channels, each over all pixels and output channels, summed after. Their input
 // comes from a depthwise conv split by channel planes, so with 2 threads each half reads only
 // what its own core wrote; split by pixels, every tile read half its rows from the other
-// core's cache, hundreds of planes apart (2 threads: 46 vs 50 us at 1; see the note in
-// outvec_conv). The halves are the same at any thread count, so results do not depend on it.
+// core's cache, hundreds of planes apart (MobileNetV2 at 2 threads: 384 -> 64 at 14x14 took
+// 46 us split by pixels, 38 split by K). The halves are the same at any thread count (one
+// thread sums them within each tile, OutvecTile::ksplit), so results do not depend on it.
 constexpr int64_t kSplitKMaxPixels = 256;
 constexpr int64_t kSplitKMinChannels = 128;
 thread_local ScratchBuffer t_split;
-
 
 void split_k_conv(const KilnConv2dShape& s, Plan& plan, const float* packed, const float* x,
                   const KilnGemmEpilogue& ep, const float* residual, float* y, ThreadPool* pool) {

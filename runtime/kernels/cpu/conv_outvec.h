@@ -93,10 +93,11 @@ struct OutvecTile {
   // AVX-512 only: laid out like y (channel c of pixel (r, i) at res[c * ldy + r * yrow + i]),
   // added after the bias; the ReLU is then `v < 0 ? 0 : v`, as generated epilogues do it.
   const float* res;
-  // AVX-512: K weight lines (16 floats each) to prefetch into L2, one per tap, or null: the
-  // next panel group's weights, which otherwise stream from memory at the FMAs' pace.
+  // AVX-512: `prefetch_lines` consecutive weight lines (16 floats each) from here to prefetch
+  // into L2, spread evenly over the K taps, or null: (a share of) the next panel group's
+  // weights, which otherwise stream from memory at the FMAs' pace.
   const float* prefetch;
-  int64_t prefetch_lines;  // with `prefetch`: lines from it, spread evenly over the K taps
+  int64_t prefetch_lines;
   // AVX-512: the next tile's pixel (0, 0) (same taps, rows and pixels as this one), or null:
   // its input lines are prefetched into L2, one tap per tap. A 1x1 projection after a
   // depthwise conv split by channels finds half its input in the other core's cache, where

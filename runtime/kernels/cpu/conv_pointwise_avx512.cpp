@@ -109,23 +109,19 @@ void tile_rows(const PointwiseTile& t) {
   }
 }
 
-template <bool Half, int... R>
+template <bool Half, bool FullLoads, int... R>
 constexpr auto make_table(std::integer_sequence<int, R...>) {
-  return std::array<void (*)(const PointwiseTile&), sizeof...(R)>{&tile_rows<R + 1, Half>...};
-}
-template <int... R>
-constexpr auto make_full_table(std::integer_sequence<int, R...>) {
-  return std::array<void (*)(const PointwiseTile&), sizeof...(R)>{&tile_rows<R + 1, false, true>...};
+  return std::array<void (*)(const PointwiseTile&), sizeof...(R)>{
+      &tile_rows<R + 1, Half, FullLoads>...};
 }
 
 }  // namespace
 
 void pointwise_tile_avx512(int rows, const PointwiseTile& t) {
-  static constexpr auto full =
-      make_table<false>(std::make_integer_sequence<int, kPointwiseRows>{});
-  static constexpr auto half = make_table<true>(std::make_integer_sequence<int, kPointwiseRows>{});
-  static constexpr auto whole =
-      make_full_table(std::make_integer_sequence<int, kPointwiseRows>{});
+  constexpr auto rows_seq = std::make_integer_sequence<int, kPointwiseRows>{};
+  static constexpr auto full = make_table<false, false>(rows_seq);
+  static constexpr auto half = make_table<true, false>(rows_seq);
+  static constexpr auto whole = make_table<false, true>(rows_seq);
   if (t.cols == kPointwiseCols) return whole[static_cast<size_t>(rows - 1)](t);
   (t.cols <= kPointwiseCols / 2 ? half : full)[static_cast<size_t>(rows - 1)](t);
 }
